@@ -1,0 +1,54 @@
+"""One table from error types to HTTP status codes, installed once per service.
+
+``libs/common`` knows no domain: each service passes its own table
+(``{QuotaExceeded: 409, NotFound: 404, ...}``). Every error answers JSON
+``{"error": <type>, "message": <text a person can act on>}``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
+        parts.append(f"{loc or 'body'}: {err.get('msg')}")
+    return "; ".join(parts) or "invalid request"
+
+
+def install_error_handlers(app: FastAPI, table: Mapping[type[Exception], int]) -> None:
+    async def mapped(_: Request, exc: Exception) -> JSONResponse:
+        status = next(code for kind, code in table.items() if isinstance(exc, kind))
+        return JSONResponse({"error": type(exc).__name__, "message": str(exc)}, status_code=status)
+
+    for kind in table:
+        app.add_exception_handler(kind, mapped)
+
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(
+            {"error": "ValidationError", "message": _validation_message(exc), "details": exc.errors()},
+            status_code=422,
+        )
+
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(
+            {"error": "HTTPError", "message": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers
+        )
+
+    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error")
+        return JSONResponse({"error": "InternalError", "message": "internal error"}, status_code=500)
+
+    app.add_exception_handler(RequestValidationError, invalid)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(Exception, unexpected)

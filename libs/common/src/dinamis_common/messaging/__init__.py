@@ -1,0 +1,1 @@
+"""Kafka messaging building blocks: CloudEvents envelope, broker, outbox + relay, consumers."""

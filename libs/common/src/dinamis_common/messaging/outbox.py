@@ -1,0 +1,121 @@
+"""Aggregates stored with their outbox, in one document, changed by one atomic write.
+
+FerretDB has no multi-document transactions, and MongoDB recommends single-document
+atomicity anyway. A state change and the events it produces are written together:
+
+* ``outbox``: a map ``event_id -> record to publish`` (a map, not an array: FerretDB's
+  ``$pull`` with a condition silently removes nothing, ``$unset`` of a key works everywhere);
+* ``outbox_pending``: how many records wait, indexed so the relay finds them cheaply;
+* ``applied_events``: ids of the incoming events already applied, checked in the same
+  filter that applies the next one, so a redelivered event changes nothing;
+* ``version``: optimistic concurrency.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from opentelemetry import propagate
+from pymongo import ASCENDING, AsyncMongoClient
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
+
+from dinamis_common.messaging.envelope import CloudEvent
+
+PLUMBING_FIELDS = ("outbox", "outbox_pending", "applied_events")
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """An event bound for a topic."""
+
+    topic: str
+    event: CloudEvent
+
+
+def outbox_record(out: Outgoing) -> dict[str, Any]:
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)  # the trace continues from the write that produced the event
+    return {
+        "topic": out.topic,
+        "key": out.event.subject,
+        "headers": out.event.headers(),
+        "value": out.event.body().decode(),
+        "trace": carrier,
+    }
+
+
+class AggregateStore:
+    """Insert / update one aggregate document together with the events it emits."""
+
+    def __init__(self, collection: AsyncCollection, on_outbox: Callable[[], None] = lambda: None) -> None:
+        self.collection = collection
+        self._on_outbox = on_outbox
+
+    async def ensure_indexes(self) -> None:
+        await self.collection.create_index([("outbox_pending", ASCENDING)], name="outbox_pending")
+
+    async def get(self, _id: Any) -> dict[str, Any] | None:
+        return await self.collection.find_one({"_id": _id})
+
+    async def insert(self, doc: dict[str, Any], events: Sequence[Outgoing] = ()) -> bool:
+        """Insert a new aggregate; ``False`` when one with that ``_id`` (or unique key) exists."""
+        full = {
+            **doc,
+            "version": 1,
+            "outbox": {o.event.id: outbox_record(o) for o in events},
+            "outbox_pending": len(events),
+            "applied_events": list(doc.get("applied_events", [])),
+        }
+        try:
+            await self.collection.insert_one(full)
+        except DuplicateKeyError:
+            return False
+        if events:
+            self._on_outbox()
+        return True
+
+    async def update(
+        self,
+        _id: Any,
+        expected_version: int,
+        set_fields: dict[str, Any],
+        events: Sequence[Outgoing] = (),
+        push: dict[str, Any] | None = None,
+        applied: str | None = None,
+    ) -> bool:
+        """Apply the change if nobody changed the aggregate since ``expected_version`` and, when
+        ``applied`` names an incoming event, only if that event was not applied before."""
+        query: dict[str, Any] = {"_id": _id, "version": expected_version}
+        sets = dict(set_fields)
+        for o in events:
+            sets[f"outbox.{o.event.id}"] = outbox_record(o)
+        pushes = dict(push or {})
+        if applied is not None:
+            query["applied_events"] = {"$ne": applied}
+            pushes["applied_events"] = applied
+        update: dict[str, Any] = {"$set": sets, "$inc": {"version": 1, "outbox_pending": len(events)}}
+        if pushes:
+            update["$push"] = pushes
+        result = await self.collection.update_one(query, update)
+        if result.modified_count and events:
+            self._on_outbox()
+        return bool(result.modified_count)
+
+
+async def pending_documents(collection: AsyncCollection, limit: int = 100) -> list[dict[str, Any]]:
+    cursor = collection.find({"outbox_pending": {"$gt": 0}}, {"outbox": 1}).limit(limit)
+    return await cursor.to_list()
+
+
+async def mark_published(collection: AsyncCollection, _id: Any, event_id: str) -> None:
+    await collection.update_one(
+        {"_id": _id, f"outbox.{event_id}": {"$exists": True}},
+        {"$unset": {f"outbox.{event_id}": ""}, "$inc": {"outbox_pending": -1}},
+    )
+
+
+def collection_of(client: AsyncMongoClient, database: str, name: str) -> AsyncCollection:
+    return client[database][name]

@@ -1,0 +1,140 @@
+"""The composition helpers every service's ``main`` uses: one object owning the clients
+(MongoDB, Kafka broker, outbox relay, telemetry), started and stopped by the app lifespan.
+Nothing here runs at import time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+import uvicorn
+from fastapi import APIRouter, FastAPI
+from faststream.kafka import KafkaBroker
+from opentelemetry.sdk.trace.export import SpanExporter
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+
+from dinamis_common.auth import JwksVerifier
+from dinamis_common.http import create_service_app
+from dinamis_common.logging import configure_logging
+from dinamis_common.messaging.broker import ensure_topics, kafka_ready, make_broker, publish_record
+from dinamis_common.messaging.consumer import Handler, dlq_topic, retry_topic, subscribe
+from dinamis_common.messaging.outbox import AggregateStore
+from dinamis_common.messaging.relay import OutboxRelay
+from dinamis_common.mongo import make_mongo_client, ping
+from dinamis_common.settings import ServiceSettings
+from dinamis_common.telemetry import Telemetry, setup_telemetry
+
+
+class Runtime:
+    def __init__(self, settings: ServiceSettings, span_exporter: SpanExporter | None = None,
+                 with_kafka: bool = True, with_mongo: bool = True) -> None:
+        self.settings = settings
+        self.telemetry: Telemetry = setup_telemetry(
+            settings.service_name, settings.otel_exporter_otlp_endpoint, span_exporter
+        )
+        self.verifier = JwksVerifier(
+            settings.auth_jwks_url, settings.auth_issuer, settings.auth_audience, settings.auth_leeway_seconds
+        )
+        self.mongo: AsyncMongoClient | None = (
+            make_mongo_client(settings.mongodb_uri, settings.service_name, self.telemetry) if with_mongo else None
+        )
+        self.broker: KafkaBroker | None = (
+            make_broker(settings.kafka_bootstrap_servers, self.telemetry) if with_kafka else None
+        )
+        self.relay: OutboxRelay | None = None
+        self._topics: set[str] = set()
+        self.extra_checks: dict[str, Any] = {}
+        self.on_start: list[Callable[[], Awaitable[None]]] = []
+        self.on_stop: list[Callable[[], Awaitable[None]]] = []
+
+    @property
+    def db(self) -> AsyncDatabase:
+        assert self.mongo is not None
+        return self.mongo[self.settings.database_name]
+
+    def store(self, collection: str) -> AggregateStore:
+        """An aggregate collection whose outbox this process relays to Kafka."""
+        assert self.broker is not None
+        coll = self.db[collection]
+        if self.relay is None:
+            broker = self.broker
+
+            async def publish(record: dict[str, Any]) -> None:
+                await publish_record(broker, record)
+
+            self.relay = OutboxRelay([], publish, poll_seconds=self.settings.outbox_poll_seconds)
+        self.relay.collections.append(coll)
+        return AggregateStore(coll, on_outbox=self.relay.wake)
+
+    def publishes(self, *topics: str) -> None:
+        self._topics.update(topics)
+
+    def subscribe(self, topic: str, group: str, handler: Handler) -> None:
+        assert self.broker is not None
+        self._topics.update({topic, retry_topic(topic), dlq_topic(topic)})
+        subscribe(self.broker, topic, group, handler, max_attempts=self.settings.consumer_max_attempts)
+
+    async def start(self, indexed: Iterable[Any] = ()) -> None:
+        """Create indexes (what real MongoDB needs), topics, then consume and relay."""
+        for owner in indexed:
+            await owner.ensure_indexes()
+        if self.broker is not None:
+            await ensure_topics(self.settings.kafka_bootstrap_servers, sorted(self._topics))
+            await self.broker.start()
+        if self.relay is not None:
+            self.relay.start()
+        for hook in self.on_start:
+            await hook()
+
+    async def stop(self) -> None:
+        for hook in self.on_stop:
+            await hook()
+        if self.relay is not None:
+            await self.relay.stop()
+        if self.broker is not None:
+            await self.broker.stop()
+        if self.mongo is not None:
+            await self.mongo.close()
+        self.telemetry.tracer_provider.force_flush()
+
+    def readiness(self) -> dict[str, Any]:
+        checks: dict[str, Any] = {}
+        if self.mongo is not None:
+            mongo = self.mongo
+            checks["mongodb"] = lambda: ping(mongo)
+        if self.broker is not None:
+            bootstrap = self.settings.kafka_bootstrap_servers
+            checks["kafka"] = lambda: kafka_ready(bootstrap)
+        return {**checks, **self.extra_checks}
+
+
+    def create_app(self, *, title: str, routers: Iterable[APIRouter] = (), indexed: Iterable[Any] = (),
+                   error_table: Mapping[type[Exception], int] | None = None, **state: Any) -> FastAPI:
+        """The service's FastAPI app, whose lifespan starts and stops this runtime."""
+        indexed = list(indexed)
+
+        @asynccontextmanager
+        async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+            await self.start(indexed)
+            yield
+            await self.stop()
+
+        app = create_service_app(title=title, telemetry=self.telemetry, lifespan=lifespan,
+                                 readiness=lambda _: self.readiness(), error_table=error_table,
+                                 max_body_bytes=self.settings.max_body_bytes)
+        app.state.runtime = self
+        app.state.verifier = self.verifier
+        for key, value in state.items():
+            setattr(app.state, key, value)
+        for router in routers:
+            app.include_router(router)
+        return app
+
+
+def serve(app: Any, settings: ServiceSettings) -> None:
+    """Run one service's app in this process (the ``python -m <name>_service`` entry point)."""
+    configure_logging(settings.service_name, settings.log_level)
+    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None,
+                timeout_graceful_shutdown=10)

@@ -1,0 +1,42 @@
+"""One settings class per service, read from the environment (documented in README).
+
+Nothing else in the code base reads ``os.environ``: services subclass :class:`ServiceSettings`
+and build every client from it in their composition root.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=False)
+
+    service_name: str = "dinamis"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    mongodb_uri: str = "mongodb://127.0.0.1:27017/"
+    # Empty means ``dinamis_<service_name>``: each service owns its own database.
+    mongodb_database: str = ""
+    postgres_dsn: str = "postgresql://dinamis@127.0.0.1:55432/dinamis"
+
+    otel_exporter_otlp_endpoint: str | None = None
+    log_level: str = "INFO"
+
+    # Access tokens are verified against a JWKS (Keycloak's in production, the stack's
+    # development key locally): switching identity provider is a setting.
+    auth_jwks_url: str = "file:///dev/null"
+    auth_issuer: str = "dinamis-dev"
+    auth_audience: str = "dinamis-api"
+    auth_leeway_seconds: int = 30
+
+    max_body_bytes: int = Field(default=1_048_576, description="largest request body accepted")
+    outbox_poll_seconds: float = Field(default=2.0, description="relay fallback poll after a crash")
+    consumer_max_attempts: int = 3
+
+    @property
+    def database_name(self) -> str:
+        return self.mongodb_database or f"dinamis_{self.service_name}"

@@ -1,0 +1,31 @@
+"""Events of the request-intake domain (producer: requests service)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from dinamis_contracts.base import Payload
+
+TOPIC = "requests.request.events.v1"
+SOURCE = "/dinamis/requests"
+REQUEST_SUBMITTED = "fr.dinamis.requests.request.submitted.v1"
+
+Mission = Literal["pleiades", "spot-6-7"]
+EntityCategory = Literal["scientific", "institutional"]
+
+
+class Requester(Payload):
+    user_id: str
+    entity_id: str | None = None
+    entity_category: EntityCategory = "institutional"
+
+
+class RequestSubmittedV1(Payload):
+    request_id: str
+    title: str
+    mission: Mission
+    aoi: dict[str, Any]
+    area_km2: float
+    requester: Requester
+    submitted_at: datetime

@@ -1,0 +1,7 @@
+from dinamis_common.runtime import serve
+
+from catalogue_service.app import create_app
+from catalogue_service.settings import Settings
+
+settings = Settings()
+serve(create_app(settings), settings)

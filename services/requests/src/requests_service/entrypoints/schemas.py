@@ -1,0 +1,53 @@
+"""HTTP schemas of the requests API (``<Entity>Create`` / ``<Entity>Public``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from requests_service.domain.model import Request
+
+
+class RequestCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, max_length=200)
+    mission: Literal["pleiades", "spot-6-7"]
+    aoi: dict[str, Any] = Field(description="GeoJSON Polygon or MultiPolygon in WGS 84, at most 999 vertices")
+
+
+class HistoryPublic(BaseModel):
+    status: str
+    at: datetime
+    note: str
+
+
+class RequestPublic(BaseModel):
+    id: str
+    title: str
+    mission: str
+    aoi: dict[str, Any]
+    area_km2: float
+    status: str
+    cell: str | None
+    order_id: str | None
+    accepted_area_km2: float | None
+    entity_id: str | None
+    submitted_at: datetime
+    history: list[HistoryPublic]
+
+    @classmethod
+    def of(cls, r: Request) -> RequestPublic:
+        return cls(
+            id=r.id, title=r.title, mission=r.mission, aoi=r.aoi, area_km2=r.area_km2, status=str(r.status),
+            cell=r.cell, order_id=r.order_id, accepted_area_km2=r.accepted_area_km2,
+            entity_id=r.requester.entity_id, submitted_at=r.submitted_at,
+            history=[HistoryPublic(status=str(h.status), at=h.at, note=h.note) for h in r.history],
+        )
+
+
+class RequestPage(BaseModel):
+    items: list[RequestPublic]
+    next_before: datetime | None = Field(description="pass as ?before= for the next page")

@@ -1,0 +1,21 @@
+"""What the handlers need from the outside world (a real Mongo repository in production,
+an in-memory one in unit tests)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from requests_service.domain.model import Request
+
+
+class RequestRepository(Protocol):
+    async def add(self, request: Request) -> bool:
+        """Store a new request with its events; ``False`` if one with that id exists."""
+
+    async def get(self, request_id: str) -> Request | None: ...
+
+    async def save(self, request: Request, applied_event: str | None = None) -> bool:
+        """Store changes if nobody else did since ``request.version`` (and the event is new)."""
+
+    async def list_for_owner(self, owner_id: str, limit: int, before: datetime | None) -> list[Request]: ...
