@@ -46,6 +46,7 @@ class Runtime:
         self.relay: OutboxRelay | None = None
         self._topics: set[str] = set()
         self.extra_checks: dict[str, Any] = {}
+        self.before_start: list[Callable[[], Awaitable[None]]] = []
         self.on_start: list[Callable[[], Awaitable[None]]] = []
         self.on_stop: list[Callable[[], Awaitable[None]]] = []
 
@@ -61,23 +62,28 @@ class Runtime:
         if self.relay is None:
             broker = self.broker
 
+            namespace = self.settings.kafka_namespace
+
             async def publish(record: dict[str, Any]) -> None:
-                await publish_record(broker, record)
+                await publish_record(broker, {**record, "topic": namespace + record["topic"]})
 
             self.relay = OutboxRelay([], publish, poll_seconds=self.settings.outbox_poll_seconds)
         self.relay.collections.append(coll)
         return AggregateStore(coll, on_outbox=self.relay.wake)
 
     def publishes(self, *topics: str) -> None:
-        self._topics.update(topics)
+        self._topics.update(self.settings.kafka_namespace + t for t in topics)
 
     def subscribe(self, topic: str, group: str, handler: Handler) -> None:
         assert self.broker is not None
-        self._topics.update({topic, retry_topic(topic), dlq_topic(topic)})
-        subscribe(self.broker, topic, group, handler, max_attempts=self.settings.consumer_max_attempts)
+        ns = self.settings.kafka_namespace
+        self._topics.update({ns + topic, retry_topic(ns + topic), dlq_topic(ns + topic)})
+        subscribe(self.broker, ns + topic, ns + group, handler, max_attempts=self.settings.consumer_max_attempts)
 
     async def start(self, indexed: Iterable[Any] = ()) -> None:
         """Create indexes (what real MongoDB needs), topics, then consume and relay."""
+        for hook in self.before_start:
+            await hook()
         for owner in indexed:
             await owner.ensure_indexes()
         if self.broker is not None:

@@ -18,6 +18,9 @@ class ServiceSettings(BaseSettings):
     http_port: int = 8000
 
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    # Prepended to every topic and consumer group: lets several stacks share one cluster
+    # (tests run isolated stacks side by side); empty in a normal deployment.
+    kafka_namespace: str = ""
     mongodb_uri: str = "mongodb://127.0.0.1:27017/"
     # Empty means ``dinamis_<service_name>``: each service owns its own database.
     mongodb_database: str = ""

@@ -20,7 +20,7 @@ def create_app(settings: Settings | None = None, span_exporter: SpanExporter | N
     runtime = Runtime(settings, span_exporter)
     repository = MongoRequestRepository(runtime.store("requests"))
     runtime.publishes(requests.TOPIC)
-    runtime.subscribe(arbitration.TOPIC, consumers.GROUP, consumers.arbitration_handler(repository))
-    runtime.subscribe(provisioning.TOPIC, consumers.GROUP, consumers.provisioning_handler(repository))
+    runtime.subscribe(arbitration.TOPIC, consumers.REVIEW_GROUP, consumers.arbitration_handler(repository))
+    runtime.subscribe(provisioning.TOPIC, consumers.ORDER_GROUP, consumers.provisioning_handler(repository))
     return runtime.create_app(title="DINAMIS requests", routers=[api.router], indexed=[repository],
                               error_table=ERRORS, repository=repository)

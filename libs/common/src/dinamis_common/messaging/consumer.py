@@ -117,10 +117,15 @@ def subscribe(
         topic,
         retry_topic(topic),
         group_id=group,
+        decoder=_raw_body,  # we parse the CloudEvent ourselves, so an unreadable body is dead-lettered
         ack_policy=AckPolicy.NACK_ON_ERROR,
         auto_offset_reset="earliest",
         max_poll_interval_ms=300_000,
     )(consume)
+
+
+async def _raw_body(message: Any) -> bytes:
+    return message.body
 
 
 def _failure(headers: dict[str, str], group: str, topic: str, attempt: int, exc: Exception) -> dict[str, str]:

@@ -1,4 +1,6 @@
-"""Status of requests, learnt from arbitration and provisioning events (group ``requests.status``)."""
+"""Status of requests, learnt from arbitration events (group ``requests.review-status``) and
+provisioning events (group ``requests.order-status``). One group per upstream topic: members of
+one group with different subscriptions would keep rebalancing each other."""
 
 from __future__ import annotations
 
@@ -11,7 +13,8 @@ from requests_service.domain.model import Request
 from requests_service.service_layer.handlers import apply_event
 from requests_service.service_layer.ports import RequestRepository
 
-GROUP = "requests.status"
+REVIEW_GROUP = "requests.review-status"
+ORDER_GROUP = "requests.order-status"
 
 
 def arbitration_handler(repo: RequestRepository):

@@ -1,0 +1,73 @@
+"""Fixtures shared by every test tier: where the real servers are, and development tokens.
+
+Resolution order for each server (DEVELOPERS.md): ``KAFKA_BOOTSTRAP_SERVERS`` /
+``MONGODB_URI`` / ``POSTGRES_DSN`` when set → testcontainers when a Docker engine answers →
+the local processes the project's own stack scripts start (profile ``test``).
+Unit tests use none of these fixtures and need no server.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parent
+
+
+@dataclass(frozen=True)
+class Servers:
+    kafka: str
+    mongodb_uri: str
+    postgres_dsn: str
+
+
+def _docker_engine() -> bool:
+    try:
+        import docker
+
+        return bool(docker.from_env(timeout=2).ping())
+    except Exception:
+        return False
+
+
+@pytest.fixture(scope="session")
+def servers() -> Iterator[Servers]:
+    kafka, mongo, pg = (os.environ.get(k) for k in ("KAFKA_BOOTSTRAP_SERVERS", "MONGODB_URI", "POSTGRES_DSN"))
+    if kafka and mongo and pg:
+        yield Servers(kafka, mongo, pg)
+        return
+    if _docker_engine():
+        from testcontainers.kafka import KafkaContainer
+        from testcontainers.mongodb import MongoDbContainer
+        from testcontainers.postgres import PostgresContainer
+
+        started = []
+        if not kafka:
+            started.append(c := KafkaContainer().with_kraft().start())
+            kafka = c.get_bootstrap_server()
+        if not mongo:
+            started.append(c := MongoDbContainer("mongo:8").start())
+            mongo = c.get_connection_url()
+        if not pg:
+            started.append(c := PostgresContainer("postgis/postgis:15-3.5").start())
+            pg = c.get_connection_url(driver=None)
+        yield Servers(kafka, mongo, pg)
+        for c in started:
+            c.stop()
+        return
+    from dinamis_cli import stack
+
+    profile = stack.load_profile("test")
+    stack.start_servers(profile)
+    yield Servers(profile.kafka_bootstrap, profile.mongodb_uri, profile.postgres_dsn)
+
+
+@pytest.fixture
+def unique() -> str:
+    """A suffix that keeps topics, groups and databases of one test apart from every other."""
+    return uuid.uuid4().hex[:10]

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from aiokafka import AIOKafkaConsumer
+from dinamis_common.messaging.broker import ensure_topics
+from dinamis_common.mongo import make_mongo_client
+
+
+@pytest.fixture
+async def mongo_db(servers, unique) -> AsyncIterator:
+    client = make_mongo_client(servers.mongodb_uri, "tests")
+    db = client[f"it_{unique}"]
+    yield db
+    await client.drop_database(db.name)
+    await client.close()
+
+
+class TopicReader:
+    """Reads every record of some topics from the beginning, as a partner system would."""
+
+    def __init__(self, bootstrap: str, *topics: str) -> None:
+        self.consumer = AIOKafkaConsumer(*topics, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+                                         group_id=None, enable_auto_commit=False)
+        self.records: list = []
+
+    async def read(self, until: int, timeout: float = 15.0) -> list:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while len(self.records) < until and loop.time() < deadline:
+            batch = await self.consumer.getmany(timeout_ms=200)
+            for records in batch.values():
+                self.records.extend(records)
+        return self.records
+
+    async def settle(self, seconds: float = 1.5) -> list:
+        """Whatever arrives within ``seconds`` more (to prove nothing else comes)."""
+        return await self.read(until=10**9, timeout=seconds)
+
+
+@pytest.fixture
+async def topic_reader(servers):
+    readers: list[TopicReader] = []
+
+    async def make(*topics: str) -> TopicReader:
+        await ensure_topics(servers.kafka, topics)
+        reader = TopicReader(servers.kafka, *topics)
+        await reader.consumer.start()
+        readers.append(reader)
+        return reader
+
+    yield make
+    for r in readers:
+        await r.consumer.stop()

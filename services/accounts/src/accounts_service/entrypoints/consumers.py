@@ -1,0 +1,35 @@
+"""Entity activity, learnt from request events (group ``accounts.activity``): how many requests
+each subscribed entity submitted, for its correspondent and for the yearly membership review."""
+
+from __future__ import annotations
+
+from dinamis_common.messaging.envelope import CloudEvent
+from dinamis_common.messaging.outbox import AggregateStore
+from dinamis_contracts import requests
+
+GROUP = "accounts.activity"
+
+
+def requests_handler(activity: AggregateStore):
+    async def handle(event: CloudEvent) -> None:
+        if event.type != requests.REQUEST_SUBMITTED:
+            return
+        submitted = requests.RequestSubmittedV1.model_validate(event.data)
+        entity = submitted.requester.entity_id
+        if entity is None:
+            return
+        await activity.insert({"_id": entity, "requests_submitted": 0, "area_km2_requested": 0.0})
+        for _ in range(10):
+            doc = await activity.get(entity)
+            if event.id in doc["applied_events"]:
+                return
+            changes = {
+                "requests_submitted": doc["requests_submitted"] + 1,
+                "area_km2_requested": round(doc["area_km2_requested"] + submitted.area_km2, 3),
+                "last_request_at": submitted.submitted_at,
+            }
+            if await activity.update(entity, doc["version"], changes, applied=event.id):
+                return
+        raise RuntimeError(f"activity of entity {entity} kept changing")
+
+    return handle

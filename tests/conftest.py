@@ -1,0 +1,88 @@
+"""Cross-service fixtures: the whole system in this test process (for the trace test, with an
+in-memory span exporter) on the real Kafka, FerretDB and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from dinamis_common.devtokens import ensure_dev_keys, mint_token
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+SERVICES = ("accounts", "catalogue", "requests", "arbitration", "provisioning", "gateway")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class InProcessStack:
+    gateway: str
+    keys: tuple[Path, Path]
+    spans: InMemorySpanExporter
+
+    def token(self, user: str, entity: str = "ent-test", roles=("user",), category: str = "institutional") -> str:
+        return mint_token(*self.keys, user=user, entity=entity, roles=roles, category=category)
+
+    def client(self, token: str | None = None) -> httpx.AsyncClient:
+        headers = {"authorization": f"Bearer {token}"} if token else {}
+        return httpx.AsyncClient(base_url=self.gateway, headers=headers, timeout=15.0)
+
+
+@pytest.fixture
+async def inprocess_stack(servers, unique, tmp_path):
+    exporter = InMemorySpanExporter()
+    keys = ensure_dev_keys(tmp_path / "keys")
+    ports = {name: _free_port() for name in SERVICES}
+    shared = {
+        "kafka_bootstrap_servers": servers.kafka, "mongodb_uri": servers.mongodb_uri,
+        "postgres_dsn": servers.postgres_dsn, "auth_jwks_url": f"file://{keys[1]}",
+        "kafka_namespace": f"t{unique}.", "outbox_poll_seconds": 0.5,
+        **{f"{n}_url": f"http://127.0.0.1:{p}" for n, p in ports.items()},
+    }
+    running: list[tuple[uvicorn.Server, asyncio.Task]] = []
+    for name in SERVICES:
+        app_module = importlib.import_module(f"{name}_service.app")
+        settings_module = importlib.import_module(f"{name}_service.settings")
+        settings = settings_module.Settings(**shared, http_port=ports[name], mongodb_database=f"t{unique}_{name}")
+        app = app_module.create_app(settings, span_exporter=exporter)
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=ports[name], log_config=None))
+        server.install_signal_handlers = lambda: None  # pytest owns the signals
+        task = asyncio.create_task(server.serve())
+        running.append((server, task))
+        for _ in range(600):
+            if server.started or task.done():
+                break
+            await asyncio.sleep(0.05)
+        assert server.started, f"{name} did not start"
+    yield InProcessStack(f"http://127.0.0.1:{ports['gateway']}", keys, exporter)
+    for server, _ in reversed(running):
+        server.should_exit = True
+    await asyncio.gather(*(task for _, task in running), return_exceptions=True)
+
+
+async def wait_until(probe, timeout: float = 30.0, interval: float = 0.1):
+    """Polls ``probe()`` until it returns something truthy; returns it."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        result = await probe()
+        if result:
+            return result
+        if loop.time() > deadline:
+            raise AssertionError(f"not reached within {timeout}s")
+        await asyncio.sleep(interval)
+
+
+@pytest.fixture
+def eventually():
+    return wait_until
