@@ -31,6 +31,6 @@ POM
 echo "resolving kafka $KAFKA_VERSION jars from Maven Central..."
 mvn -q -B -f "$WORK/pom.xml" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$DEST/libs"
 # slf4j 1.7 must not sit beside 2.0
-ls "$DEST/libs" | grep -E '^slf4j-api-1\.' | while read -r j; do rm -f "$DEST/libs/$j"; done
+rm -f "$DEST"/libs/slf4j-api-1.*.jar
 touch "$DEST/.complete"
 echo "kafka $KAFKA_VERSION installed in $DEST"

@@ -67,7 +67,9 @@ class JwksVerifier:
     async def refresh(self) -> int:
         """Fetch the key set now (readiness check); returns how many signing keys it has."""
         jwks = await self._fetch()
-        self._keys = {k["kid"]: jwt.PyJWK(k) for k in jwks.get("keys", []) if k.get("use", "sig") == "sig" and "kid" in k}
+        self._keys = {
+            k["kid"]: jwt.PyJWK(k) for k in jwks.get("keys", []) if k.get("use", "sig") == "sig" and "kid" in k
+        }
         self._fetched_at = time.monotonic()
         if not self._keys:
             raise Unauthorized("the key set has no signing key")

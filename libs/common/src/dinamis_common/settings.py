@@ -37,7 +37,7 @@ class ServiceSettings(BaseSettings):
     auth_leeway_seconds: int = 30
 
     max_body_bytes: int = Field(default=1_048_576, description="largest request body accepted")
-    outbox_poll_seconds: float = Field(default=2.0, description="relay fallback poll after a crash")
+    outbox_poll_seconds: float = Field(default=5.0, description="relay fallback scan (after a crash)")
     consumer_max_attempts: int = 3
 
     @property

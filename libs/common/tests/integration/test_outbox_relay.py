@@ -123,3 +123,25 @@ async def test_a_second_insert_of_the_same_aggregate_is_refused_without_error(mo
     assert await store.insert({"_id": "same", "n": 1})
     assert not await store.insert({"_id": "same", "n": 2})
     assert (await store.get("same"))["n"] == 1
+
+
+async def test_concurrent_writers_of_one_aggregate_never_overwrite_each_other(mongo_db):
+    """FerretDB's conditional update is not atomic: without the store's per-aggregate write
+    lock, writers guarded by the same version all "win" and overwrite each other."""
+    import asyncio
+
+    store = AggregateStore(mongo_db["things"])
+    await store.insert({"_id": "shared", "seen": []})
+
+    async def add(tag: str) -> None:
+        while True:
+            doc = await store.get("shared")
+            if await store.update("shared", doc["version"], {"seen": [*doc["seen"], tag]}, applied=tag):
+                return
+
+    tags = [f"w{i}" for i in range(8)]
+    await asyncio.gather(*(add(t) for t in tags))
+    doc = await store.get("shared")
+    assert sorted(doc["seen"]) == tags
+    assert sorted(doc["applied_events"]) == tags
+    assert doc["version"] == 1 + len(tags)

@@ -10,6 +10,7 @@ from dinamis_contracts.base import Payload
 TOPIC = "requests.request.events.v1"
 SOURCE = "/dinamis/requests"
 REQUEST_SUBMITTED = "fr.dinamis.requests.request.submitted.v1"
+REQUEST_STATUS_CHANGED = "fr.dinamis.requests.request.status-changed.v1"
 
 Mission = Literal["pleiades", "spot-6-7"]
 EntityCategory = Literal["scientific", "institutional"]
@@ -29,3 +30,14 @@ class RequestSubmittedV1(Payload):
     area_km2: float
     requester: Requester
     submitted_at: datetime
+
+
+class RequestStatusChangedV1(Payload):
+    """For requesters' notifications and partner systems: every move of a request's status."""
+
+    request_id: str
+    status: str
+    previous_status: str
+    cell: str | None = None
+    order_id: str | None = None
+    changed_at: datetime

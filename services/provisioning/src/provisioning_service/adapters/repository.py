@@ -39,7 +39,9 @@ class MongoOrderRepository:
         order.events.clear()
         return added
 
-    async def list(self, limit: int, before: Any = None) -> list[dict[str, Any]]:
-        query = {"recorded_at": {"$lt": before}} if before is not None else {}
+    async def list(self, limit: int, before: Any = None, request_id: str | None = None) -> list[dict[str, Any]]:
+        query: dict[str, Any] = {"recorded_at": {"$lt": before}} if before is not None else {}
+        if request_id is not None:
+            query["_id"] = request_id  # the order intent of a request is keyed by it
         cursor = self.store.collection.find(query, {"outbox": 0, "applied_events": 0, "outbox_pending": 0})
         return await cursor.sort("recorded_at", DESCENDING).limit(limit).to_list()

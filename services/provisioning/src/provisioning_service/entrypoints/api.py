@@ -34,7 +34,8 @@ async def list_orders(
     _: Annotated[Principal, Depends(require_roles("operator", "admin"))],
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     before: datetime | None = None,
+    request_id: Annotated[str | None, Query(max_length=64, description="only the order of this request")] = None,
 ) -> OrderPage:
-    docs = await request.app.state.repository.list(limit, before)
+    docs = await request.app.state.repository.list(limit, before, request_id)
     items = [OrderPublic.model_validate(d) for d in docs]
     return OrderPage(items=items, next_before=items[-1].recorded_at if len(items) == limit else None)

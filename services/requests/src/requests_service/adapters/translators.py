@@ -6,7 +6,7 @@ from dinamis_common.messaging.envelope import CloudEvent
 from dinamis_common.messaging.outbox import Outgoing
 from dinamis_contracts import requests as contract
 
-from requests_service.domain.model import Request, RequestSubmitted
+from requests_service.domain.model import Request, RequestSubmitted, StatusChanged
 
 
 def outgoing(request: Request) -> list[Outgoing]:
@@ -26,7 +26,15 @@ def outgoing(request: Request) -> list[Outgoing]:
                 ),
                 submitted_at=request.submitted_at,
             )
-            ce = CloudEvent(type=contract.REQUEST_SUBMITTED, source=contract.SOURCE, subject=request.id,
-                            data=payload.model_dump(mode="json"))
-            out.append(Outgoing(contract.TOPIC, ce))
+            kind = contract.REQUEST_SUBMITTED
+        elif isinstance(event, StatusChanged):
+            payload = contract.RequestStatusChangedV1(
+                request_id=request.id, status=str(event.status), previous_status=str(event.previous),
+                cell=request.cell, order_id=request.order_id, changed_at=event.at,
+            )
+            kind = contract.REQUEST_STATUS_CHANGED
+        else:
+            continue
+        ce = CloudEvent(type=kind, source=contract.SOURCE, subject=request.id, data=payload.model_dump(mode="json"))
+        out.append(Outgoing(contract.TOPIC, ce))
     return out

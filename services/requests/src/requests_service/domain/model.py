@@ -59,6 +59,13 @@ class RequestSubmitted:
 
 
 @dataclass
+class StatusChanged:
+    previous: Status
+    status: Status
+    at: datetime
+
+
+@dataclass
 class Request:
     id: str
     title: str
@@ -90,6 +97,7 @@ class Request:
         self.history.append(HistoryEntry(status, at, note))
         self.history.sort(key=lambda h: (h.at, _RANK[h.status]))
         if _RANK[status] > _RANK[self.status]:
+            self.events.append(StatusChanged(self.status, status, at))
             self.status = status
 
     def review_opened(self, cell: str, at: datetime) -> None:

@@ -1,0 +1,151 @@
+"""``dinamis``: run the platform locally, see its state, mint development tokens."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import httpx
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from dinamis_cli import stack
+
+app = typer.Typer(help="DINAMIS platform: local stack, status and development tokens.", no_args_is_help=True)
+stack_app = typer.Typer(help="The servers only (Kafka, PostgreSQL, FerretDB).", no_args_is_help=True)
+app.add_typer(stack_app, name="stack")
+console = Console(stderr=True)
+
+ProfileOpt = Annotated[str | None, typer.Option("--profile", "-p", help="dev (default) or test; env DINAMIS_PROFILE")]
+
+DEMO = [
+    ("Montpellier littoral", "pleiades", [[3.8, 43.5], [3.95, 43.5], [3.95, 43.6], [3.8, 43.6], [3.8, 43.5]]),
+    ("Rade de Brest", "spot-6-7", [[-4.6, 48.3], [-4.4, 48.3], [-4.4, 48.4], [-4.6, 48.4], [-4.6, 48.3]]),
+    ("Guadeloupe mangroves", "pleiades", [[-61.6, 16.2], [-61.5, 16.2], [-61.5, 16.3], [-61.6, 16.3],
+                                           [-61.6, 16.2]]),
+]
+
+
+def _run(what: str, fn, *args):
+    with console.status(what) as spinner:
+        return fn(*args, lambda msg: spinner.update(f"{what}: {msg}"))
+
+
+@stack_app.command("up")
+def stack_up(profile: ProfileOpt = None) -> None:
+    """Install (first time) and start the servers; leaves running ones alone."""
+    p = stack.load_profile(profile)
+    started = _run("servers", stack.start_servers, p)
+    console.print(f"[green]servers ready[/] ({', '.join(started) or 'already running'})")
+
+
+@stack_app.command("down")
+def stack_down(profile: ProfileOpt = None) -> None:
+    """Stop everything of the profile (services first)."""
+    down(profile)
+
+
+@stack_app.command("status")
+def stack_status(profile: ProfileOpt = None, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    status(profile, as_json)
+
+
+def _demo(p: stack.Profile) -> None:
+    token = stack.mint_token(p, "demo-user", "ent-demo", ["user"], category="scientific")
+    with httpx.Client(base_url=p.service_url("gateway"), headers={"authorization": f"Bearer {token}"},
+                      timeout=15) as api:
+        for n, (title, mission, ring) in enumerate(DEMO):
+            r = api.post("/api/requests", headers={"Idempotency-Key": f"demo-{n}"},
+                         json={"title": title, "mission": mission, "aoi": {"type": "Polygon", "coordinates": [ring]}})
+            if r.status_code not in (200, 201):
+                console.print(f"[yellow]demo request {title!r} refused: {r.status_code} {r.text}[/]")
+
+
+@app.command()
+def up(profile: ProfileOpt = None, demo: Annotated[bool, typer.Option(help="load demo data")] = True) -> None:
+    """Start the whole system: servers, services, demo data. Restarts only what is not running."""
+    p = stack.load_profile(profile)
+    _run("servers", stack.start_servers, p)
+    with console.status("services") as spinner:
+        for name in stack.SERVICES:
+            spinner.update(f"services: starting {name}")
+            stack.start_service(p, name)
+    if demo:
+        _demo(p)
+    gateway = p.service_url("gateway")
+    table = Table(title=f"DINAMIS is up (profile {p.name})")
+    table.add_column("what")
+    table.add_column("where")
+    table.add_row("gateway (web, mobile, partners)", gateway)
+    table.add_row("API documentation", f"{gateway}/docs of each service, e.g. {p.service_url('requests')}/docs")
+    table.add_row("STAC catalogue", f"{gateway}/stac")
+    for name in stack.SERVICES[:-1]:
+        table.add_row(f"service {name}", p.service_url(name))
+    table.add_row("Kafka", p.kafka_bootstrap)
+    table.add_row("MongoDB wire (FerretDB)", p.mongodb_uri)
+    table.add_row("PostgreSQL", p.postgres_dsn)
+    Console().print(table)
+    Console().print(f"A token: [bold]dinamis token --user alice --entity ent-1 --roles user[/] then\n"
+                    f"  curl -H \"Authorization: Bearer $TOKEN\" {gateway}/api/requests")
+
+
+@app.command()
+def down(profile: ProfileOpt = None) -> None:
+    """Stop every service and server of the profile."""
+    p = stack.load_profile(profile)
+    stopped = _run("stopping", stack.stop_all, p)
+    console.print(f"[green]stopped[/] {', '.join(stopped) or 'nothing was running'}")
+
+
+@app.command()
+def status(profile: ProfileOpt = None, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Every server and service with its pid, port, URL and health (exit 1 if anything is unhealthy)."""
+    rows = stack.status(stack.load_profile(profile))
+    if as_json:
+        print(json.dumps(rows, indent=2))
+    else:
+        table = Table()
+        for col in ("name", "kind", "pid", "port", "url", "healthy"):
+            table.add_column(col)
+        for r in rows:
+            table.add_row(r["name"], r["kind"] + (" (external)" if r["external"] else ""), str(r["pid"] or "-"),
+                          str(r["port"] or "-"), r["url"], "[green]yes[/]" if r["healthy"] else "[red]no[/]")
+        Console().print(table)
+    if not all(r["healthy"] for r in rows):
+        raise typer.Exit(1)
+
+
+@app.command()
+def token(
+    user: Annotated[str, typer.Option(help="subject of the token")],
+    entity: Annotated[str | None, typer.Option(help="entity (organisation) id")] = None,
+    roles: Annotated[str, typer.Option(help="comma-separated: user, correspondent, arbiter, operator, admin")] = "user",
+    category: Annotated[str, typer.Option(help="scientific or institutional")] = "institutional",
+    cells: Annotated[str, typer.Option(help="comma-separated cells, for arbiters")] = "",
+    ttl: Annotated[int, typer.Option(help="lifetime in seconds")] = 3600,
+    profile: ProfileOpt = None,
+) -> None:
+    """Print a development access token (only where the development key is configured)."""
+    if category not in ("scientific", "institutional"):
+        raise typer.BadParameter("category must be 'scientific' or 'institutional'")
+    p = stack.load_profile(profile)
+    try:
+        print(stack.mint_token(p, user, entity, [r for r in roles.split(",") if r], category,
+                               [c for c in cells.split(",") if c], ttl))
+    except FileNotFoundError as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from exc
+
+
+@app.command()
+def logs(name: str, lines: int = 50, profile: ProfileOpt = None) -> None:
+    """The last lines of a server's or service's log."""
+    path = stack.process.log_file(stack.load_profile(profile), name)
+    if not path.exists():
+        raise typer.BadParameter(f"no log for {name!r} at {path}")
+    print("\n".join(path.read_text(errors="replace").splitlines()[-lines:]))
+
+
+if __name__ == "__main__":
+    app()

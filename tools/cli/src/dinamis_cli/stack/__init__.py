@@ -1,0 +1,84 @@
+"""The local stack: real servers and the platform's services as processes on 127.0.0.1.
+
+Importable API (used by ``dinamis``, the test suite and the benchmarks)::
+
+    profile = load_profile("test")
+    start_servers(profile); start_services(profile)
+    mint_token(profile, "alice", "ent-1", ["user"])
+    stop_all(profile)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from dinamis_cli.stack import process
+from dinamis_cli.stack.keys import dev_keys, mint_token
+from dinamis_cli.stack.profile import SERVERS, SERVICES, Profile, load_profile
+from dinamis_cli.stack.servers import READY, STARTERS, install_script, installed, stop_server
+from dinamis_cli.stack.services import healthy, start_service, start_services, stop_service
+
+__all__ = ["SERVERS", "SERVICES", "Profile", "dev_keys", "ensure_installed", "load_profile", "mint_token",
+           "start_server", "start_servers", "start_service", "start_services", "status", "stop_all",
+           "stop_service"]
+
+Step = Callable[[str], None]
+
+
+def ensure_installed(profile: Profile, step: Step = lambda _: None) -> None:
+    for name in SERVERS:
+        if profile.external(name) is None and not installed(name):
+            step(f"installing {name} (first time only)")
+            install_script(profile, name)
+
+
+def start_server(profile: Profile, name: str) -> bool:
+    """Starts one server unless it is external or already answers; ``True`` if started now."""
+    if profile.external(name) is not None:
+        return False
+    if process.read_pid(profile, name) is not None and READY[name](profile):
+        return False
+    process.stop(profile, name)  # a stale or hung one
+    STARTERS[name](profile)
+    return True
+
+
+def start_servers(profile: Profile, step: Step = lambda _: None) -> list[str]:
+    ensure_installed(profile, step)
+    started = []
+    for name in SERVERS:
+        step(f"starting {name}")
+        if start_server(profile, name):
+            started.append(name)
+    dev_keys(profile)
+    return started
+
+
+def stop_all(profile: Profile, step: Step = lambda _: None) -> list[str]:
+    stopped = []
+    for name in reversed(SERVICES):
+        step(f"stopping {name}")
+        if stop_service(profile, name):
+            stopped.append(name)
+    for name in reversed(SERVERS):
+        step(f"stopping {name}")
+        if stop_server(profile, name):
+            stopped.append(name)
+    return stopped
+
+
+def status(profile: Profile) -> list[dict[str, Any]]:
+    rows = []
+    for name in SERVERS:
+        external = profile.external(name)
+        rows.append({"name": name, "kind": "server", "pid": process.read_pid(profile, name),
+                     "port": None if external else profile.ports[name],
+                     "url": external or {"kafka": profile.kafka_bootstrap, "ferretdb": profile.mongodb_uri,
+                                         "postgres": profile.postgres_dsn}[name],
+                     "healthy": READY[name](profile), "external": external is not None})
+    for name in SERVICES:
+        rows.append({"name": name, "kind": "service", "pid": process.read_pid(profile, name),
+                     "port": profile.ports[name], "url": profile.service_url(name),
+                     "healthy": healthy(profile, name), "external": False})
+    return rows

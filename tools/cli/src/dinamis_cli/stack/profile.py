@@ -1,0 +1,92 @@
+"""Where a stack lives (state directory) and listens (ports), per profile.
+
+Two profiles so the test suite never collides with a running development stack:
+``dev`` (default) and ``test``. Every port can be overridden with ``DINAMIS_<NAME>_PORT``;
+``KAFKA_BOOTSTRAP_SERVERS`` / ``MONGODB_URI`` / ``POSTGRES_DSN`` make that server external
+(not started here).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SERVICES = ("accounts", "catalogue", "requests", "arbitration", "provisioning", "gateway")
+SERVERS = ("postgres", "kafka", "ferretdb")
+
+_PORTS = {
+    "dev": {"kafka": 9092, "kafka_controller": 9093, "postgres": 55432, "ferretdb": 27017, "gateway": 8000,
+            "accounts": 8001, "catalogue": 8002, "requests": 8003, "arbitration": 8004, "provisioning": 8005},
+    "test": {"kafka": 19092, "kafka_controller": 19093, "postgres": 55433, "ferretdb": 27018, "gateway": 18000,
+             "accounts": 18001, "catalogue": 18002, "requests": 18003, "arbitration": 18004,
+             "provisioning": 18005},
+}
+
+
+def repo_root() -> Path:
+    if home := os.environ.get("DINAMIS_HOME"):
+        return Path(home)
+    here = Path.cwd().resolve()
+    for candidate in (here, *here.parents):
+        pyproject = candidate / "pyproject.toml"
+        if pyproject.exists() and "[tool.uv.workspace]" in pyproject.read_text():
+            return candidate
+    return Path(__file__).resolve().parents[5]
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("DINAMIS_CACHE", Path.home() / ".cache" / "dinamis"))
+
+
+@dataclass
+class Profile:
+    name: str
+    root: Path
+    ports: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / ".dinamis" / self.name
+
+    def path(self, *parts: str) -> Path:
+        return self.state_dir.joinpath(*parts)
+
+    def external(self, server: str) -> str | None:
+        return os.environ.get({"kafka": "KAFKA_BOOTSTRAP_SERVERS", "ferretdb": "MONGODB_URI",
+                               "postgres": "POSTGRES_DSN"}[server]) or None
+
+    @property
+    def kafka_bootstrap(self) -> str:
+        return self.external("kafka") or f"127.0.0.1:{self.ports['kafka']}"
+
+    @property
+    def mongodb_uri(self) -> str:
+        return self.external("ferretdb") or f"mongodb://127.0.0.1:{self.ports['ferretdb']}/"
+
+    @property
+    def postgres_dsn(self) -> str:
+        return self.external("postgres") or f"postgresql://dinamis@127.0.0.1:{self.ports['postgres']}/dinamis"
+
+    def service_url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.ports[name]}"
+
+    def service_env(self, name: str) -> dict[str, str]:
+        env = {
+            "SERVICE_NAME": name, "HTTP_HOST": "127.0.0.1", "HTTP_PORT": str(self.ports[name]),
+            "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap, "MONGODB_URI": self.mongodb_uri,
+            "MONGODB_DATABASE": f"dinamis_{name}", "POSTGRES_DSN": self.postgres_dsn,
+            "AUTH_JWKS_URL": f"file://{self.path('keys', 'jwks.json')}",
+            "AUTH_ISSUER": "dinamis-dev", "AUTH_AUDIENCE": "dinamis-api",
+            "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
+        }
+        env.update({f"{s.upper()}_URL": self.service_url(s) for s in SERVICES if s != "gateway"})
+        return env
+
+
+def load_profile(name: str | None = None) -> Profile:
+    name = name or os.environ.get("DINAMIS_PROFILE", "dev")
+    if name not in _PORTS:
+        raise ValueError(f"unknown profile {name!r}: choose one of {', '.join(_PORTS)}")
+    ports = {k: int(os.environ.get(f"DINAMIS_{k.upper()}_PORT", v)) for k, v in _PORTS[name].items()}
+    return Profile(name, repo_root(), ports)

@@ -1,0 +1,202 @@
+"""The real servers, as local processes: PostgreSQL 15 + PostGIS, Kafka 4.3 (KRaft), FerretDB.
+
+Installed by ``scripts/install/*.sh`` into a cache shared by every clone and profile
+(``~/.cache/dinamis``); data under the profile's state directory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import subprocess
+from pathlib import Path
+
+import psycopg
+from pymongo import MongoClient
+
+from dinamis_cli.stack import process
+from dinamis_cli.stack.profile import Profile, cache_dir
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+KAFKA_VERSION = os.environ.get("KAFKA_VERSION", "4.3.1")
+FERRETDB_VERSION = os.environ.get("FERRETDB_VERSION", "v1.24.2")
+
+
+def install_script(profile: Profile, name: str) -> None:
+    subprocess.run(["bash", str(profile.root / "scripts" / "install" / f"{name}.sh")], check=True)
+
+
+def installed(name: str) -> bool:
+    if name == "postgres":
+        return (PG_BIN / "postgres").exists() and Path("/usr/share/postgresql/15/extension/postgis.control").exists()
+    if name == "kafka":
+        return (cache_dir() / "kafka" / KAFKA_VERSION / ".complete").exists()
+    return (cache_dir() / "ferretdb" / FERRETDB_VERSION / "ferretdb").exists()
+
+
+# --- PostgreSQL --------------------------------------------------------------------------
+
+def _as_postgres(argv: list[str]) -> list[str]:
+    """PostgreSQL refuses to run as root: drop to the ``postgres`` user when we are root."""
+    if os.geteuid() != 0:
+        return argv
+    return ["setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", *argv]
+
+
+def _chown_postgres(path: Path) -> None:
+    if os.geteuid() == 0:
+        shutil.chown(path, "postgres", "postgres")
+
+
+def postgres_ready(profile: Profile) -> bool:
+    try:
+        with psycopg.connect(_admin_dsn(profile), connect_timeout=2) as conn:
+            conn.execute("select 1")
+        return True
+    except psycopg.Error:
+        return False
+
+
+def _admin_dsn(profile: Profile) -> str:
+    return f"postgresql://dinamis@127.0.0.1:{profile.ports['postgres']}/postgres"
+
+
+def start_postgres(profile: Profile) -> None:
+    data, sockets = profile.path("pg"), profile.path("pg-run")
+    profile.state_dir.mkdir(parents=True, exist_ok=True)
+    os.chmod(profile.state_dir, 0o755)  # noqa: S103 - the postgres user must traverse it
+    for d in (data, sockets):
+        d.mkdir(exist_ok=True)
+        _chown_postgres(d)
+    if not (data / "PG_VERSION").exists():
+        subprocess.run(_as_postgres([str(PG_BIN / "initdb"), "-D", str(data), "-U", "dinamis", "--auth=trust",
+                                     "-E", "UTF8", "--no-instructions"]), check=True, stdout=subprocess.DEVNULL)
+    pid = process.spawn(profile, "postgres", _as_postgres([
+        str(PG_BIN / "postgres"), "-D", str(data), "-p", str(profile.ports["postgres"]), "-k", str(sockets),
+        "-c", "listen_addresses=127.0.0.1", "-c", "max_connections=300", "-c", "fsync=off" if _ephemeral(profile)
+        else "fsync=on"]))
+    process.wait_until(lambda: postgres_ready(profile), 60, "PostgreSQL", pid, process.log_file(profile, "postgres"))
+    with psycopg.connect(_admin_dsn(profile), autocommit=True) as conn:
+        for db in ("ferretdb", "dinamis"):
+            if not conn.execute("select 1 from pg_database where datname = %s", (db,)).fetchone():
+                conn.execute(f'CREATE DATABASE "{db}"')
+    with psycopg.connect(profile.postgres_dsn, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+
+
+def _ephemeral(profile: Profile) -> bool:
+    return profile.name == "test"  # test data is thrown away: no need to fsync it
+
+
+# --- Kafka -------------------------------------------------------------------------------
+
+LOG4J2 = """status = warn
+appender.console.type = Console
+appender.console.name = STDOUT
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = INFO
+rootLogger.appenderRef.stdout.ref = STDOUT
+logger.kafka.name = kafka
+logger.kafka.level = WARN
+logger.state.name = state.change.logger
+logger.state.level = WARN
+"""
+
+
+def _kafka_config(profile: Profile) -> Path:
+    home = profile.path("kafka")
+    home.mkdir(parents=True, exist_ok=True)
+    port, ctrl = profile.ports["kafka"], profile.ports["kafka_controller"]
+    (home / "server.properties").write_text(f"""process.roles=broker,controller
+node.id=1
+controller.quorum.bootstrap.servers=127.0.0.1:{ctrl}
+listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{ctrl}
+advertised.listeners=PLAINTEXT://127.0.0.1:{port}
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+inter.broker.listener.name=PLAINTEXT
+log.dirs={home / "data"}
+num.partitions=3
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=10
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+auto.create.topics.enable=true
+""")
+    (home / "log4j2.properties").write_text(LOG4J2)
+    return home
+
+
+def kafka_ready(profile: Profile) -> bool:
+    import logging
+
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # "connection refused" while it starts
+
+    async def probe() -> None:
+        admin = AIOKafkaAdminClient(bootstrap_servers=profile.kafka_bootstrap, request_timeout_ms=2000)
+        await admin.start()
+        try:
+            await admin.list_topics()
+        finally:
+            await admin.close()
+
+    try:
+        asyncio.run(probe())
+        return True
+    except Exception:
+        return False
+
+
+def start_kafka(profile: Profile) -> None:
+    home = _kafka_config(profile)
+    classpath = str(cache_dir() / "kafka" / KAFKA_VERSION / "libs" / "*")
+    java = ["java", "-Xms256m", "-Xmx768m", f"-Dlog4j2.configurationFile={home / 'log4j2.properties'}",
+            "-cp", classpath]
+    if not (home / "data" / "meta.properties").exists():
+        cluster = subprocess.run([*java, "kafka.tools.StorageTool", "random-uuid"], check=True,
+                                 capture_output=True, text=True).stdout.strip().splitlines()[-1]
+        subprocess.run([*java, "kafka.tools.StorageTool", "format", "--standalone", "-t", cluster,
+                        "-c", str(home / "server.properties")], check=True, stdout=subprocess.DEVNULL)
+    pid = process.spawn(profile, "kafka", [*java, "kafka.Kafka", str(home / "server.properties")])
+    process.wait_until(lambda: kafka_ready(profile), 90, "Kafka", pid, process.log_file(profile, "kafka"))
+
+
+# --- FerretDB ----------------------------------------------------------------------------
+
+def ferretdb_ready(profile: Profile) -> bool:
+    try:
+        with MongoClient(profile.mongodb_uri, serverSelectionTimeoutMS=1500) as client:
+            client.admin.command("ping")
+        return True
+    except Exception:
+        return False
+
+
+def start_ferretdb(profile: Profile) -> None:
+    state = profile.path("ferretdb")
+    state.mkdir(parents=True, exist_ok=True)
+    pg = profile.external("postgres")
+    pg_url = (pg.rsplit("/", 1)[0] + "/ferretdb") if pg else \
+        f"postgres://dinamis@127.0.0.1:{profile.ports['postgres']}/ferretdb"
+    pid = process.spawn(profile, "ferretdb", [
+        str(cache_dir() / "ferretdb" / FERRETDB_VERSION / "ferretdb"), "--handler=postgresql",
+        f"--postgresql-url={pg_url}", f"--listen-addr=127.0.0.1:{profile.ports['ferretdb']}",
+        "--telemetry=disable", "--debug-addr=-", f"--state-dir={state}", "--log-level=warn"])
+    process.wait_until(lambda: ferretdb_ready(profile), 60, "FerretDB", pid, process.log_file(profile, "ferretdb"))
+
+
+STARTERS = {"postgres": start_postgres, "kafka": start_kafka, "ferretdb": start_ferretdb}
+READY = {"postgres": postgres_ready, "kafka": kafka_ready, "ferretdb": ferretdb_ready}
+STOP_SIGNAL = {"postgres": signal.SIGINT}  # PostgreSQL's "fast" shutdown; SIGTERM waits for clients
+
+
+def stop_server(profile: Profile, name: str) -> bool:
+    return process.stop(profile, name, STOP_SIGNAL.get(name, signal.SIGTERM), timeout=30)
