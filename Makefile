@@ -1,0 +1,43 @@
+# The two commands a newcomer needs: `make up` (run the whole system) and `make test`.
+SHELL := /bin/bash
+.ONESHELL:
+.SHELLFLAGS := -euo pipefail -c
+export PATH := $(HOME)/.local/bin:$(PATH)
+UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+RUN := $(UV) run --frozen
+
+.PHONY: install up down status test lint bench
+
+install:  ## Python dependencies (pinned by uv.lock) and the servers (cached in ~/.cache/dinamis)
+	command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet "uv==0.13.9"
+	$(UV) sync --frozen
+	bash scripts/install/postgres.sh
+	bash scripts/install/kafka.sh
+	bash scripts/install/ferretdb.sh
+
+up: install  ## everything: servers, services, demo data; prints the URLs
+	$(RUN) dinamis up
+
+down:  ## stop everything (dev profile)
+	$(RUN) dinamis down
+
+status:
+	$(RUN) dinamis status
+
+test: install  ## the whole test suite on the real servers (profile "test", apart from a running dev stack)
+	export DINAMIS_PROFILE=test
+	$(RUN) dinamis stack up --profile test
+	status=0
+	$(RUN) pytest || status=$$?
+	$(RUN) dinamis down --profile test || true
+	if [ "$$status" = 5 ]; then echo "pytest collected no test: failing" >&2; exit 1; fi
+	exit $$status
+
+lint:
+	$(RUN) ruff check .
+	$(RUN) lint-imports
+
+bench: install  ## bench/pipeline on the test profile; figures in bench/pipeline/RESULTS.md
+	$(RUN) dinamis stack up --profile test
+	$(RUN) python bench/pipeline/run.py --profile test --out bench/pipeline/latest.json || { $(RUN) dinamis down --profile test; exit 1; }
+	$(RUN) dinamis down --profile test
