@@ -1,0 +1,67 @@
+"""Which cell reviews a request, and what the automatic rule decides."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from arbitration_service.domain.model import AutoRule, Case, CaseOpened, DecisionRecorded, route
+from arbitration_service.service_layer.handlers import open_case
+
+NOW = datetime(2026, 5, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("mission", "category", "cell"), [
+    ("pleiades", "scientific", "pleiades-science"),
+    ("spot-6-7", "scientific", "spot-science"),
+    ("pleiades", "institutional", "institutional"),
+    ("spot-6-7", "institutional", "institutional"),
+])
+def test_requests_are_routed_to_the_cell_of_their_mission_and_requester(mission, category, cell):
+    assert route(mission, category) == cell
+
+
+def open_one(area: float, rule: AutoRule) -> Case:
+    return Case.open(request_id="r1", mission="pleiades", area_km2=area,
+                     requester={"user_id": "u", "entity_category": "scientific"}, at=NOW, rule=rule)
+
+
+def test_the_automatic_rule_accepts_up_to_its_threshold():
+    case = open_one(500, AutoRule(True, 500))
+    assert case.status == "decided"
+    assert (case.decision.decision, case.decision.decided_by, case.decision.accepted_area_km2) == \
+        ("accepted", "auto-rule", 500)
+    assert [type(e) for e in case.events] == [CaseOpened, DecisionRecorded]
+
+
+def test_a_larger_request_waits_for_a_person():
+    case = open_one(501, AutoRule(True, 500))
+    assert case.status == "open" and case.decision is None
+    assert [type(e) for e in case.events] == [CaseOpened]
+
+
+def test_a_disabled_rule_decides_nothing():
+    assert open_one(1, AutoRule(False, 500)).decision is None
+
+
+class InMemoryCases:
+    def __init__(self) -> None:
+        self.cases: dict[str, Case] = {}
+
+    async def add(self, case: Case) -> bool:
+        if case.id in self.cases:
+            return False
+        self.cases[case.id] = case
+        return True
+
+    async def list(self, cells, limit):
+        return [c for c in self.cases.values() if cells is None or c.cell in cells][:limit]
+
+
+async def test_a_submission_delivered_twice_opens_one_case():
+    repo = InMemoryCases()
+    args = {"request_id": "r1", "mission": "spot-6-7", "area_km2": 10.0,
+            "requester": {"user_id": "u", "entity_category": "institutional"}, "repo": repo, "rule": AutoRule()}
+    assert await open_case(**args)
+    assert not await open_case(**args)
+    assert list(repo.cases) == ["r1"] and repo.cases["r1"].cell == "institutional"
