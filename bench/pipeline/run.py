@@ -9,7 +9,9 @@ It starts the servers and services of the profile if needed (the project's own s
 2. pipeline: ``--requests`` POST /api/requests through the gateway, ``--concurrency`` at a time;
    a request counts as done when its ``status-changed → ordered`` event reaches a consumer
    here, so the latency covers every hop: requests → arbitration → provisioning → requests → us;
-3. prints p50/p99 of both, requests/s sustained, and the ratio p50 / (HOPS × floor p50).
+   first unloaded (one request at a time, each awaited: the pipeline's own latency), then
+   saturated (``--concurrency`` at a time: sustained requests/s, latency including queueing);
+3. prints p50/p99 of each, and the ratio p50 / (HOPS × floor p50).
 Nothing may be lost: the run fails if any request never reaches ``ordered``.
 """
 
@@ -65,6 +67,16 @@ async def raw_hop_floor(bootstrap: str, samples: int) -> list[float]:
     finally:
         await producer.stop()
         await consumer.stop()
+    return latencies
+
+
+async def unloaded(gateway: str, bootstrap: str, token: str, n: int) -> list[float]:
+    latencies: list[float] = []
+    for _ in range(n):
+        result = await pipeline(gateway, bootstrap, token, 1, 1, 30)
+        if result["lost"] or result["errors"]:
+            raise SystemExit(f"a request never reached 'ordered': {result}")
+        latencies += result["latencies_ms"]
     return latencies
 
 
@@ -125,6 +137,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--hops", type=int, default=300, help="raw hop samples for the floor")
+    parser.add_argument("--unloaded", type=int, default=40, help="requests submitted one at a time")
     parser.add_argument("--profile", default="test")
     parser.add_argument("--timeout", type=float, default=120.0)
     parser.add_argument("--out", type=Path, default=None, help="write the figures as JSON here")
@@ -139,17 +152,22 @@ def main() -> None:
 
     floor = asyncio.run(raw_hop_floor(profile.kafka_bootstrap, args.hops))
     asyncio.run(pipeline(profile.service_url("gateway"), profile.kafka_bootstrap, token, 20, 4, 60))  # warm-up
+    alone = asyncio.run(unloaded(profile.service_url("gateway"), profile.kafka_bootstrap, token, args.unloaded))
     result = asyncio.run(pipeline(profile.service_url("gateway"), profile.kafka_bootstrap, token,
                                   args.requests, args.concurrency, args.timeout))
     lat = result.pop("latencies_ms")
     floor_p50 = statistics.median(floor)
+    alone_p50 = statistics.median(alone)
     figures = {
         "machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores, {platform.platform()}",
         "requests": args.requests, "concurrency": args.concurrency, "hops_on_path": HOPS,
         "raw_hop_ms": {"p50": round(floor_p50, 2), "p99": round(pct(floor, 99), 2)},
-        "submit_to_ordered_ms": {"p50": round(statistics.median(lat), 1), "p99": round(pct(lat, 99), 1)} if lat else {},
-        "throughput_requests_per_s": round(result["throughput_rps"], 1),
-        "ratio_p50_over_hops_x_floor": round(statistics.median(lat) / (HOPS * floor_p50), 2) if lat else None,
+        "unloaded_submit_to_ordered_ms": {"n": len(alone), "p50": round(alone_p50, 1),
+                                          "p99": round(pct(alone, 99), 1)},
+        "unloaded_ratio_p50_over_hops_x_floor": round(alone_p50 / (HOPS * floor_p50), 2),
+        "saturated_submit_to_ordered_ms": {"p50": round(statistics.median(lat), 1), "p99": round(pct(lat, 99), 1)}
+        if lat else {},
+        "saturated_throughput_requests_per_s": round(result["throughput_rps"], 1),
         "lost": result["lost"], "errors": result["errors"],
     }
     print(json.dumps(figures, indent=2))
