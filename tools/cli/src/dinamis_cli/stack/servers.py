@@ -7,9 +7,11 @@ Installed by ``scripts/install/*.sh`` into a cache shared by every clone and pro
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import shutil
 import signal
+import stat
 import subprocess
 from pathlib import Path
 
@@ -63,20 +65,39 @@ def _admin_dsn(profile: Profile) -> str:
     return f"postgresql://dinamis@127.0.0.1:{profile.ports['postgres']}/postgres"
 
 
-def start_postgres(profile: Profile) -> None:
-    data, sockets = profile.path("pg"), profile.path("pg-run")
+def _traversable_by_others(path: Path) -> bool:
+    return all(p.stat().st_mode & stat.S_IXOTH for p in (path, *path.parents) if p.exists())
+
+
+def pg_dirs(profile: Profile) -> tuple[Path, Path]:
+    """Data and socket directories. Under the state directory when the ``postgres`` user can
+    reach it; otherwise (a clone under /root, say) in a directory of its own under /var/tmp."""
     profile.state_dir.mkdir(parents=True, exist_ok=True)
-    os.chmod(profile.state_dir, 0o755)  # noqa: S103 - the postgres user must traverse it
+    base = profile.state_dir
+    if os.geteuid() == 0 and not _traversable_by_others(profile.state_dir.parent):
+        digest = hashlib.sha1(str(profile.state_dir).encode(), usedforsecurity=False).hexdigest()[:10]
+        base = Path("/var/tmp/dinamis") / f"{profile.name}-{digest}"  # noqa: S108 - owned dir, 0755
+        base.mkdir(parents=True, exist_ok=True)
+        for p in (base.parent, base):
+            os.chmod(p, 0o755)  # noqa: S103 - the postgres user must traverse it
+    else:
+        os.chmod(profile.state_dir, 0o755)  # noqa: S103 - the postgres user must traverse it
+    return base / "pg", base / "pg-run"
+
+
+def start_postgres(profile: Profile) -> None:
+    data, sockets = pg_dirs(profile)
     for d in (data, sockets):
         d.mkdir(exist_ok=True)
         _chown_postgres(d)
     if not (data / "PG_VERSION").exists():
         subprocess.run(_as_postgres([str(PG_BIN / "initdb"), "-D", str(data), "-U", "dinamis", "--auth=trust",
-                                     "-E", "UTF8", "--no-instructions"]), check=True, stdout=subprocess.DEVNULL)
+                                     "-E", "UTF8", "--no-instructions"]), check=True, stdout=subprocess.DEVNULL,
+                       cwd=data)
     pid = process.spawn(profile, "postgres", _as_postgres([
         str(PG_BIN / "postgres"), "-D", str(data), "-p", str(profile.ports["postgres"]), "-k", str(sockets),
         "-c", "listen_addresses=127.0.0.1", "-c", "max_connections=300", "-c", "fsync=off" if _ephemeral(profile)
-        else "fsync=on"]))
+        else "fsync=on"]), cwd=data)
     process.wait_until(lambda: postgres_ready(profile), 60, "PostgreSQL", pid, process.log_file(profile, "postgres"))
     with psycopg.connect(_admin_dsn(profile), autocommit=True) as conn:
         for db in ("ferretdb", "dinamis"):
