@@ -32,8 +32,14 @@ class RunningStack:
 
 @pytest.fixture(scope="session")
 def running_stack(servers) -> RunningStack:
+    """The services as processes of the ``test`` profile, on whichever servers ``servers``
+    resolved (given to the profile as external servers, so it starts none of its own)."""
+    import os
+
     from dinamis_cli import stack
 
+    os.environ.update({"KAFKA_BOOTSTRAP_SERVERS": servers.kafka, "MONGODB_URI": servers.mongodb_uri,
+                       "POSTGRES_DSN": servers.postgres_dsn})
     profile = stack.load_profile("test")
     stack.start_servers(profile)
     stack.start_services(profile)
