@@ -19,14 +19,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from aiokafka.errors import KafkaError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 from opentelemetry import trace
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from pymongo.errors import ConnectionFailure
 
 from dinamis_common.messaging.envelope import CloudEvent, MalformedEvent
@@ -43,6 +43,20 @@ H_GROUP, H_ATTEMPT, H_ERROR, H_NOT_BEFORE, H_TOPIC = (
     "x-dinamis-not-before",
     "x-dinamis-original-topic",
 )
+
+
+def dispatch(routes: Mapping[str, tuple[type[BaseModel], Callable[[Any, CloudEvent], Awaitable[None]]]]) -> Handler:
+    """A handler from a table ``event type -> (payload model, coroutine(payload, event))``.
+    Other types on the topic are not this consumer's business and are skipped (tolerant
+    reader); a payload that does not validate is dead-lettered."""
+
+    async def handle(event: CloudEvent) -> None:
+        route = routes.get(event.type)
+        if route is not None:
+            model, apply = route
+            await apply(model.model_validate(event.data), event)
+
+    return handle
 
 
 class PermanentError(Exception):

@@ -3,6 +3,7 @@ each subscribed entity submitted, for its correspondent and for the yearly membe
 
 from __future__ import annotations
 
+from dinamis_common.messaging.consumer import Handler, dispatch
 from dinamis_common.messaging.envelope import CloudEvent
 from dinamis_common.messaging.outbox import AggregateStore
 from dinamis_contracts import requests
@@ -10,11 +11,8 @@ from dinamis_contracts import requests
 GROUP = "accounts.activity"
 
 
-def requests_handler(activity: AggregateStore):
-    async def handle(event: CloudEvent) -> None:
-        if event.type != requests.REQUEST_SUBMITTED:
-            return
-        submitted = requests.RequestSubmittedV1.model_validate(event.data)
+def requests_handler(activity: AggregateStore) -> Handler:
+    async def count(submitted: requests.RequestSubmittedV1, event: CloudEvent) -> None:
         entity = submitted.requester.entity_id
         if entity is None:
             return
@@ -32,4 +30,4 @@ def requests_handler(activity: AggregateStore):
                 return
         raise RuntimeError(f"activity of entity {entity} kept changing")
 
-    return handle
+    return dispatch({requests.REQUEST_SUBMITTED: (requests.RequestSubmittedV1, count)})

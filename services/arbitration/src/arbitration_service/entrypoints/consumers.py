@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dinamis_common.messaging.consumer import Handler, dispatch
 from dinamis_common.messaging.envelope import CloudEvent
 from dinamis_contracts import requests
 
@@ -11,13 +12,9 @@ from arbitration_service.service_layer.handlers import CaseRepository, open_case
 GROUP = "arbitration.cases"
 
 
-def requests_handler(repo: CaseRepository, rule: AutoRule):
-    async def handle(event: CloudEvent) -> None:
-        if event.type != requests.REQUEST_SUBMITTED:
-            return
-        submitted = requests.RequestSubmittedV1.model_validate(event.data)
-        await open_case(request_id=submitted.request_id, mission=submitted.mission,
-                        area_km2=submitted.area_km2, requester=submitted.requester.model_dump(),
-                        repo=repo, rule=rule)
+def requests_handler(repo: CaseRepository, rule: AutoRule) -> Handler:
+    async def submitted(s: requests.RequestSubmittedV1, _: CloudEvent) -> None:
+        await open_case(request_id=s.request_id, mission=s.mission, area_km2=s.area_km2,
+                        requester=s.requester.model_dump(), repo=repo, rule=rule)
 
-    return handle
+    return dispatch({requests.REQUEST_SUBMITTED: (requests.RequestSubmittedV1, submitted)})

@@ -4,9 +4,12 @@ one group with different subscriptions would keep rebalancing each other."""
 
 from __future__ import annotations
 
-from dinamis_common.messaging.consumer import PermanentError
+from collections.abc import Callable
+
+from dinamis_common.messaging.consumer import Handler, PermanentError, dispatch
 from dinamis_common.messaging.envelope import CloudEvent
-from dinamis_contracts import arbitration, provisioning
+from dinamis_contracts import arbitration as arb
+from dinamis_contracts import provisioning as prov
 
 from requests_service.domain.errors import RequestNotFound
 from requests_service.domain.model import Request
@@ -17,40 +20,27 @@ REVIEW_GROUP = "requests.review-status"
 ORDER_GROUP = "requests.order-status"
 
 
-def arbitration_handler(repo: RequestRepository):
-    async def handle(event: CloudEvent) -> None:
-        if event.type == arbitration.CASE_OPENED:
-            opened = arbitration.CaseOpenedV1.model_validate(event.data)
+def arbitration_handler(repo: RequestRepository) -> Handler:
+    async def opened(p: arb.CaseOpenedV1, event: CloudEvent) -> None:
+        await _apply(p.request_id, event, lambda r: r.review_opened(p.cell, p.opened_at), repo)
 
-            def change(r: Request) -> None:
-                r.review_opened(opened.cell, opened.opened_at)
+    async def decided(p: arb.DecisionRecordedV1, event: CloudEvent) -> None:
+        await _apply(p.request_id, event,
+                     lambda r: r.decided(p.decision, p.reason, p.accepted_area_km2, p.cell, p.decided_at), repo)
 
-            await _apply(opened.request_id, event, change, repo)
-        elif event.type == arbitration.DECISION_RECORDED:
-            d = arbitration.DecisionRecordedV1.model_validate(event.data)
-
-            def change(r: Request) -> None:
-                r.decided(d.decision, d.reason, d.accepted_area_km2, d.cell, d.decided_at)
-
-            await _apply(d.request_id, event, change, repo)
-
-    return handle
+    return dispatch({arb.CASE_OPENED: (arb.CaseOpenedV1, opened),
+                     arb.DECISION_RECORDED: (arb.DecisionRecordedV1, decided)})
 
 
-def provisioning_handler(repo: RequestRepository):
-    async def handle(event: CloudEvent) -> None:
-        if event.type == provisioning.ORDER_RECORDED:
-            o = provisioning.OrderRecordedV1.model_validate(event.data)
+def provisioning_handler(repo: RequestRepository) -> Handler:
+    async def ordered(p: prov.OrderRecordedV1, event: CloudEvent) -> None:
+        await _apply(p.request_id, event, lambda r: r.ordered(p.order_id, p.recorded_at), repo)
 
-            def change(r: Request) -> None:
-                r.ordered(o.order_id, o.recorded_at)
-
-            await _apply(o.request_id, event, change, repo)
-
-    return handle
+    return dispatch({prov.ORDER_RECORDED: (prov.OrderRecordedV1, ordered)})
 
 
-async def _apply(request_id: str, event: CloudEvent, change, repo: RequestRepository) -> None:
+async def _apply(request_id: str, event: CloudEvent, change: Callable[[Request], None],
+                 repo: RequestRepository) -> None:
     try:
         await apply_event(request_id, event.id, change, repo)
     except RequestNotFound as exc:
