@@ -10,11 +10,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from dinamis_cli import stack
+from dinamis_cli import catalogue, stack
 
 app = typer.Typer(help="DINAMIS platform: local stack, status and development tokens.", no_args_is_help=True)
 stack_app = typer.Typer(help="The servers only (Kafka, PostgreSQL, FerretDB).", no_args_is_help=True)
 app.add_typer(stack_app, name="stack")
+app.add_typer(catalogue.app, name="catalogue")
 console = Console(stderr=True)
 
 ProfileOpt = Annotated[str | None, typer.Option("--profile", "-p", help="dev (default) or test; env DINAMIS_PROFILE")]
@@ -73,6 +74,8 @@ def up(profile: ProfileOpt = None, demo: Annotated[bool, typer.Option(help="load
             stack.start_service(p, name)
     if demo:
         _demo(p)
+        if not httpx.get(f"{p.service_url('gateway')}/stac/search?limit=1", timeout=10).json().get("features"):
+            catalogue.demo(items=3000, seed=2026, out=None, profile=p.name)
     gateway = p.service_url("gateway")
     table = Table(title=f"DINAMIS is up (profile {p.name})")
     table.add_column("what")

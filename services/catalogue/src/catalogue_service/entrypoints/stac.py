@@ -1,56 +1,216 @@
-"""STAC API landing page (skeleton: no collections yet; search comes with pgstac).
+"""STAC API 1.0 over pgstac: landing, conformance, collections, items, search (GET and POST)
+with the filter, sort, fields and query extensions, and keyset paging by ``next`` links.
 
-Discovery is public, as on DINAMIS's catalogue: no token needed. Links are absolute and
-built from the request's host, which the gateway preserves.
+Discovery is public, as on DINAMIS's catalogue: no token. Links are absolute, built from the
+request's host and scheme, which the gateway forwards.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
-from fastapi import APIRouter, Request
+import orjson
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import Response
+
+from catalogue_service.domain.search import BadSearch, to_pgstac
 
 router = APIRouter(prefix="/stac", tags=["stac"])
-
+GEOJSON = "application/geo+json"
+JSON = "application/json"
+SEARCH_CLASSES = ["item-search", "item-search#filter", "item-search#sort", "item-search#fields",
+                  "item-search#query"]
 CONFORMANCE = [
     "https://api.stacspec.org/v1.0.0/core",
     "https://api.stacspec.org/v1.0.0/collections",
-    "http://www.opengis.net/spec/ogcapi-features-1/conf/1.0/core",
+    "https://api.stacspec.org/v1.0.0/ogcapi-features",
+    "https://api.stacspec.org/v1.0.0/ogcapi-features#fields",
+    "https://api.stacspec.org/v1.0.0/ogcapi-features#sort",
+    "https://api.stacspec.org/v1.0.0/ogcapi-features#query",
+    *(f"https://api.stacspec.org/v1.0.0/{c}" for c in SEARCH_CLASSES),
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
 ]
+
+
+def _json(body: Any, status: int = 200, media_type: str = JSON) -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type=media_type)
 
 
 def _root(request: Request) -> str:
     return str(request.base_url).rstrip("/") + "/stac"
 
 
-@router.get("", summary="STAC landing page (anyone)")
+def _pgstac(request: Request):
+    return request.app.state.pgstac
+
+
+def _link(rel: str, href: str, type_: str = JSON, **extra: Any) -> dict[str, Any]:
+    return {"rel": rel, "href": href, "type": type_, **extra}
+
+
+def _collection_links(root: str, c: dict[str, Any]) -> dict[str, Any]:
+    base = f"{root}/collections/{c['id']}"
+    c["links"] = [_link("self", base), _link("parent", root), _link("root", root),
+                  _link("items", f"{base}/items", GEOJSON), _link("queryables", f"{base}/queryables",
+                                                                   "application/schema+json")]
+    return c
+
+
+def _item_links(root: str, item: dict[str, Any]) -> None:
+    if "collection" not in item or "id" not in item:
+        return  # the fields extension left them out
+    base = f"{root}/collections/{item['collection']}"
+    item["links"] = [_link("self", f"{base}/items/{item['id']}", GEOJSON), _link("parent", base),
+                     _link("collection", base), _link("root", root)]
+
+
+@router.get("", summary="Landing page (anyone)")
 @router.get("/", include_in_schema=False)
-async def landing(request: Request) -> dict[str, Any]:
+async def landing(request: Request) -> Response:
     root = _root(request)
-    return {
-        "type": "Catalog",
-        "stac_version": "1.1.0",
-        "id": "dinamis",
-        "title": "DINAMIS catalogue",
+    collections = await _pgstac(request).collections()
+    return _json({
+        "type": "Catalog", "stac_version": "1.1.0", "id": "dinamis", "title": "DINAMIS catalogue",
         "description": "Very-high-resolution imagery (Pléiades, SPOT 6/7) mutualised for French public "
-                       "bodies and researchers.",
+                       "bodies and researchers, with Sentinel-2, SPOT World Heritage and the Airbus archive.",
         "conformsTo": CONFORMANCE,
         "links": [
-            {"rel": "self", "type": "application/json", "href": root},
-            {"rel": "root", "type": "application/json", "href": root},
-            {"rel": "conformance", "type": "application/json", "href": f"{root}/conformance"},
-            {"rel": "data", "type": "application/json", "href": f"{root}/collections"},
+            _link("self", root), _link("root", root), _link("conformance", f"{root}/conformance"),
+            _link("data", f"{root}/collections"),
+            _link("search", f"{root}/search", GEOJSON, method="GET"),
+            _link("search", f"{root}/search", GEOJSON, method="POST"),
+            _link("service-desc", f"{root}/api", "application/vnd.oai.openapi+json;version=3.0"),
+            _link("http://www.opengis.net/def/rel/ogc/1.0/queryables", f"{root}/queryables",
+                  "application/schema+json"),
+            *(_link("child", f"{root}/collections/{c['id']}", title=c.get("title")) for c in collections),
         ],
-    }
+    })
 
 
 @router.get("/conformance", summary="Conformance classes (anyone)")
-async def conformance() -> dict[str, Any]:
-    return {"conformsTo": CONFORMANCE}
+async def conformance() -> Response:
+    return _json({"conformsTo": CONFORMANCE})
+
+
+@router.get("/api", summary="OpenAPI description (anyone)")
+async def api(request: Request) -> Response:
+    return _json(request.app.openapi(), media_type="application/vnd.oai.openapi+json;version=3.0")
+
+
+@router.get("/queryables", summary="Queryables across collections (anyone)")
+async def queryables(request: Request) -> Response:
+    return _json(await _pgstac(request).queryables(None), media_type="application/schema+json")
 
 
 @router.get("/collections", summary="Collections (anyone)")
-async def collections(request: Request) -> dict[str, Any]:
+async def collections(request: Request) -> Response:
     root = _root(request)
-    return {"collections": [], "links": [{"rel": "self", "type": "application/json", "href": f"{root}/collections"},
-                                         {"rel": "root", "type": "application/json", "href": root}]}
+    found = [_collection_links(root, c) for c in await _pgstac(request).collections()]
+    return _json({"collections": found, "links": [_link("self", f"{root}/collections"), _link("root", root),
+                                                  _link("parent", root)]})
+
+
+@router.get("/collections/{cid}", summary="One collection (anyone)")
+async def collection(request: Request, cid: Annotated[str, Path(max_length=100)]) -> Response:
+    found = await _pgstac(request).collection(cid)
+    if found is None:
+        return _json({"code": "NotFound", "description": f"no collection {cid!r}"}, 404)
+    return _json(_collection_links(_root(request), found))
+
+
+@router.get("/collections/{cid}/queryables", summary="Queryables of one collection (anyone)")
+async def collection_queryables(request: Request, cid: Annotated[str, Path(max_length=100)]) -> Response:
+    return _json(await _pgstac(request).queryables(cid), media_type="application/schema+json")
+
+
+@router.get("/collections/{cid}/items/{item_id}", summary="One item (anyone)")
+async def item(request: Request, cid: Annotated[str, Path(max_length=100)],
+               item_id: Annotated[str, Path(max_length=200)]) -> Response:
+    found = await _pgstac(request).item(cid, item_id)
+    if found is None:
+        return _json({"code": "NotFound", "description": f"no item {item_id!r} in collection {cid!r}"}, 404)
+    _item_links(_root(request), found)
+    return _json(found, media_type=GEOJSON)
+
+
+@router.get("/collections/{cid}/items", summary="Items of one collection, pages by next links (anyone)")
+async def items(request: Request, cid: Annotated[str, Path(max_length=100)]) -> Response:
+    if await _pgstac(request).collection(cid) is None:
+        return _json({"code": "NotFound", "description": f"no collection {cid!r}"}, 404)
+    params = {k: v for k, v in request.query_params.items() if k in ("bbox", "datetime", "limit", "token")}
+    return await _search(request, {**params, "collections": [cid]}, get_url=f"{_root(request)}/collections/{cid}/items",
+                         query=params)
+
+
+@router.get("/search", summary="Item search (anyone)")
+async def search_get(request: Request) -> Response:
+    params = dict(request.query_params)
+    return await _search(request, params, get_url=f"{_root(request)}/search", query=params)
+
+
+@router.post("/search", summary="Item search (anyone)")
+async def search_post(request: Request) -> Response:
+    try:
+        body = orjson.loads(await request.body() or b"{}")
+    except orjson.JSONDecodeError as exc:
+        return _json({"code": "BadRequest", "description": f"body is not JSON: {exc}"}, 400)
+    if not isinstance(body, dict):
+        return _json({"code": "BadRequest", "description": "body must be a JSON object"}, 400)
+    return await _search(request, body, post_url=f"{_root(request)}/search", post_body=body)
+
+
+async def _search(request: Request, params: dict[str, Any], *, get_url: str | None = None,
+                  query: dict[str, Any] | None = None, post_url: str | None = None,
+                  post_body: dict[str, Any] | None = None) -> Response:
+    try:
+        body = to_pgstac(params)
+    except BadSearch as exc:
+        return _json({"code": "BadRequest", "description": str(exc)}, 400)
+    # numberMatched when asked for, otherwise when pgstac estimates counting is cheap
+    body["conf"] = {"context": "on" if _wants_count(params) else "auto"}
+    try:
+        result = await _pgstac(request).search(body)
+    except Exception as exc:  # pgstac raises on what it cannot evaluate (unknown function, bad geometry...)
+        message = str(exc).splitlines()[0]
+        return _json({"code": "BadRequest", "description": f"search could not be evaluated: {message}"}, 400)
+    root = _root(request)
+    for feature in result.get("features", []):
+        _item_links(root, feature)
+    links = [_link("root", root)]
+    links.append(_link("self", get_url if get_url is not None else post_url, GEOJSON))
+    for rel in ("next", "prev"):
+        if (token := _token(result, rel)) is None:
+            continue
+        if get_url is not None:
+            links.append(_link(rel, f"{get_url}?{urlencode({**(query or {}), 'token': token})}", GEOJSON,
+                               method="GET"))
+        else:
+            links.append(_link(rel, post_url, GEOJSON, method="POST", body={**(post_body or {}), "token": token},
+                               merge=False))
+    result["links"] = links
+    result.setdefault("numberReturned", len(result.get("features", [])))
+    return _json(result, media_type=GEOJSON)
+
+
+def _token(result: dict[str, Any], rel: str) -> str | None:
+    """pgstac puts its keyset token in its own ``next``/``prev`` link (``./search?token=next:...``)."""
+    for link in result.get("links") or []:
+        if link.get("rel") == rel and "token=" in link.get("href", ""):
+            return parse_qs(urlsplit(link["href"]).query).get("token", [None])[0]
+    return None
+
+
+def _wants_count(params: dict[str, Any]) -> bool:
+    conf = params.get("conf")
+    return (isinstance(conf, dict) and conf.get("context") == "on") or params.get("context") == "on"

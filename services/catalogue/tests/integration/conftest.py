@@ -1,0 +1,73 @@
+"""A catalogue (and the gateway in front of it) on a database of its own, filled with a known set
+of generated items, so that every answer can be checked against a brute-force evaluation."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+import pytest
+import uvicorn
+
+ITEMS = 3000
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Catalogue:
+    url: str
+    items: list[dict[str, Any]]
+
+
+@pytest.fixture(scope="session")
+async def catalogue(servers, tmp_path_factory):
+    from catalogue_service.adapters.ingest import ingest
+    from catalogue_service.adapters.pgstac import prepare
+    from catalogue_service.app import create_app as catalogue_app
+    from catalogue_service.domain.collections import DEFINITIONS, all_collections
+    from catalogue_service.domain.demo import generate
+    from catalogue_service.settings import Settings as CatalogueSettings
+    from dinamis_common.devtokens import ensure_dev_keys
+    from gateway_service.app import create_app as gateway_app
+    from gateway_service.settings import Settings as GatewaySettings
+
+    base, _, _ = servers.postgres_dsn.rpartition("/")
+    name = f"stac_it_{tmp_path_factory.mktemp('db').name.replace('-', '_')}"[:60]
+    with psycopg.connect(servers.postgres_dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    dsn = f"{base}/{name}"
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+    prepare(dsn, all_collections())
+    items = list(generate(ITEMS, seed=7))
+    report = ingest(dsn, (json.dumps(i) for i in items), set(DEFINITIONS))
+    assert report.added == ITEMS and not report.failed
+
+    keys = ensure_dev_keys(tmp_path_factory.mktemp("keys"))
+    cport, gport = _free_port(), _free_port()
+    common = {"kafka_bootstrap_servers": servers.kafka, "auth_jwks_url": f"file://{keys[1]}",
+              "kafka_namespace": f"{name}."}
+    apps = [(catalogue_app(CatalogueSettings(**common, postgres_dsn=dsn, http_port=cport)), cport),
+            (gateway_app(GatewaySettings(**common, catalogue_url=f"http://127.0.0.1:{cport}", http_port=gport)), gport)]
+    running = []
+    for app, port in apps:
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))
+        server.install_signal_handlers = lambda: None
+        running.append((server, asyncio.create_task(server.serve())))
+        while not server.started:
+            await asyncio.sleep(0.05)
+    yield Catalogue(f"http://127.0.0.1:{gport}/stac", items)
+    for server, _ in running:
+        server.should_exit = True
+    await asyncio.gather(*(t for _, t in running), return_exceptions=True)
+    with psycopg.connect(servers.postgres_dsn, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
