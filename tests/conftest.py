@@ -5,23 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-import socket
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from dinamis_common.devtokens import ensure_dev_keys, mint_token
+from dinamis_common.testing import InProcessServers, free_port
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 SERVICES = ("accounts", "catalogue", "requests", "arbitration", "provisioning", "gateway")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -42,32 +35,21 @@ class InProcessStack:
 async def inprocess_stack(servers, unique, tmp_path):
     exporter = InMemorySpanExporter()
     keys = ensure_dev_keys(tmp_path / "keys")
-    ports = {name: _free_port() for name in SERVICES}
+    ports = {name: free_port() for name in SERVICES}
     shared = {
         "kafka_bootstrap_servers": servers.kafka, "mongodb_uri": servers.mongodb_uri,
         "postgres_dsn": servers.postgres_dsn, "auth_jwks_url": f"file://{keys[1]}",
         "kafka_namespace": f"t{unique}.", "outbox_poll_seconds": 0.5,
         **{f"{n}_url": f"http://127.0.0.1:{p}" for n, p in ports.items()},
     }
-    running: list[tuple[uvicorn.Server, asyncio.Task]] = []
+    servers_ = InProcessServers()
     for name in SERVICES:
         app_module = importlib.import_module(f"{name}_service.app")
         settings_module = importlib.import_module(f"{name}_service.settings")
         settings = settings_module.Settings(**shared, http_port=ports[name], mongodb_database=f"t{unique}_{name}")
-        app = app_module.create_app(settings, span_exporter=exporter)
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=ports[name], log_config=None))
-        server.install_signal_handlers = lambda: None  # pytest owns the signals
-        task = asyncio.create_task(server.serve())
-        running.append((server, task))
-        for _ in range(600):
-            if server.started or task.done():
-                break
-            await asyncio.sleep(0.05)
-        assert server.started, f"{name} did not start"
+        await servers_.start(app_module.create_app(settings, span_exporter=exporter), ports[name], name)
     yield InProcessStack(f"http://127.0.0.1:{ports['gateway']}", keys, exporter)
-    for server, _ in reversed(running):
-        server.should_exit = True
-    await asyncio.gather(*(task for _, task in running), return_exceptions=True)
+    await servers_.stop()
 
 
 async def wait_until(probe, timeout: float = 30.0, interval: float = 0.1):

@@ -3,23 +3,15 @@ of generated items, so that every answer can be checked against a brute-force ev
 
 from __future__ import annotations
 
-import asyncio
 import json
-import socket
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
 import pytest
-import uvicorn
+from dinamis_common.testing import InProcessServers, free_port
 
 ITEMS = 3000
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -53,21 +45,14 @@ async def catalogue(servers, tmp_path_factory):
     assert report.added == ITEMS and not report.failed
 
     keys = ensure_dev_keys(tmp_path_factory.mktemp("keys"))
-    cport, gport = _free_port(), _free_port()
+    cport, gport = free_port(), free_port()
     common = {"kafka_bootstrap_servers": servers.kafka, "auth_jwks_url": f"file://{keys[1]}",
               "kafka_namespace": f"{name}."}
-    apps = [(catalogue_app(CatalogueSettings(**common, postgres_dsn=dsn, http_port=cport)), cport),
-            (gateway_app(GatewaySettings(**common, catalogue_url=f"http://127.0.0.1:{cport}", http_port=gport)), gport)]
-    running = []
-    for app, port in apps:
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))
-        server.install_signal_handlers = lambda: None
-        running.append((server, asyncio.create_task(server.serve())))
-        while not server.started:
-            await asyncio.sleep(0.05)
+    running = InProcessServers()
+    await running.start(catalogue_app(CatalogueSettings(**common, postgres_dsn=dsn, http_port=cport)), cport)
+    await running.start(gateway_app(GatewaySettings(**common, catalogue_url=f"http://127.0.0.1:{cport}",
+                                                    http_port=gport)), gport)
     yield Catalogue(f"http://127.0.0.1:{gport}/stac", items)
-    for server, _ in running:
-        server.should_exit = True
-    await asyncio.gather(*(t for _, t in running), return_exceptions=True)
+    await running.stop()
     with psycopg.connect(servers.postgres_dsn, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
