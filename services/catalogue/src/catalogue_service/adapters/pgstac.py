@@ -65,7 +65,7 @@ class Pgstac:
 
     async def queryables(self, cid: str | None) -> dict[str, Any]:
         if cid is None:
-            return await self._one("SELECT pgstac.get_queryables()")
+            return await self._one("SELECT pgstac.get_queryables(NULL::text[])")
         return await self._one("SELECT pgstac.get_queryables(%s::text)", cid)
 
     async def update_extents(self) -> None:

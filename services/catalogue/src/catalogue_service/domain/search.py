@@ -8,6 +8,9 @@ fields and query extensions. The query extension becomes CQL2 here, its string o
 from __future__ import annotations
 
 import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import cql2
@@ -47,7 +50,9 @@ def query_to_cql2(query: dict[str, Any]) -> dict[str, Any] | None:
             elif op == "in":
                 if not isinstance(value, list) or not value:
                     raise BadSearch(f"query.{prop}.in takes a non-empty list")
-                terms.append({"op": "in", "args": [field, value]})
+                # a scalar property equal to one of them, or an array property holding one of them
+                terms.append({"op": "or", "args": [{"op": "in", "args": [field, value]},
+                                                   {"op": "a_overlaps", "args": [field, value]}]})
             else:
                 raise BadSearch(f"query.{prop}: unknown operator {op!r} (eq, neq, lt, lte, gt, gte, startsWith, "
                                 "endsWith, contains, in)")
@@ -56,8 +61,24 @@ def query_to_cql2(query: dict[str, Any]) -> dict[str, Any] | None:
     return terms[0] if len(terms) == 1 else {"op": "and", "args": terms}
 
 
+def _normalise(node: Any) -> Any:
+    """Accept ``between`` with its bounds in an array (an earlier CQL2 draft, still sent by
+    clients and by stac-api-validator) as the standard three arguments."""
+    if isinstance(node, list):
+        return [_normalise(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    node = {k: _normalise(v) for k, v in node.items()}
+    args = node.get("args")
+    if node.get("op") == "between" and isinstance(args, list) and len(args) == 2 and \
+            isinstance(args[1], list) and len(args[1]) == 2:
+        node["args"] = [args[0], *args[1]]
+    return node
+
+
 def parse_filter(value: Any, lang: str | None) -> dict[str, Any]:
     if isinstance(value, dict):
+        value = _normalise(value)
         if lang not in (None, "cql2-json"):
             raise BadSearch(f"filter-lang {lang!r} does not match a JSON filter")
         expr = cql2.Expr(value)
@@ -65,7 +86,7 @@ def parse_filter(value: Any, lang: str | None) -> dict[str, Any]:
         if lang not in (None, "cql2-text", "cql2-json"):
             raise BadSearch(f"filter-lang must be cql2-text or cql2-json, not {lang!r}")
         try:
-            expr = cql2.Expr(json.loads(value)) if lang == "cql2-json" else cql2.parse_text(str(value))
+            expr = cql2.Expr(_normalise(json.loads(value))) if lang == "cql2-json" else cql2.parse_text(str(value))
         except Exception as exc:  # cql2's ParseError says where the expression fails
             raise BadSearch(f"filter is not valid {lang or 'cql2-text'}: {exc}") from exc
     try:
@@ -87,21 +108,121 @@ def parse_sortby(value: Any) -> list[dict[str, str]]:
     return value
 
 
-def parse_fields(value: Any) -> dict[str, list[str]]:
-    if isinstance(value, str):
-        parts = [v for v in value.split(",") if v]
-        return {"include": [p.lstrip("+") for p in parts if not p.startswith("-")],
-                "exclude": [p[1:] for p in parts if p.startswith("-")]}
-    if not isinstance(value, dict):
-        raise BadSearch("fields must be {include: [...], exclude: [...]}")
-    return {"include": list(value.get("include") or []), "exclude": list(value.get("exclude") or [])}
+ALWAYS = ("id", "type", "collection")
+DEFAULT = ("type", "stac_version", "id", "collection", "geometry", "bbox", "assets", "properties.datetime")
+
+
+@dataclass(frozen=True)
+class Fields:
+    """The fields extension: ``include`` (None: not given), ``exclude``, and whether an empty
+    request asks for the default set."""
+
+    include: tuple[str, ...] | None
+    exclude: tuple[str, ...]
+    explicit: bool = True  # include given by the client (wins over exclude), not the default set
+
+
+def parse_fields(params: dict[str, Any], post: bool) -> Fields | None:
+    if "fields" not in params:
+        return None
+    value = params["fields"]
+    if post:
+        if not isinstance(value, dict):
+            raise BadSearch("fields must be an object {include: [...], exclude: [...]}")
+        given = "include" in value
+        include, exclude = value.get("include") or [], value.get("exclude") or []
+        if not all(isinstance(f, str) for f in [*include, *exclude]):
+            raise BadSearch("fields.include and fields.exclude are lists of field names")
+        if include:
+            return Fields(tuple(include), tuple(exclude))
+        # an empty include (or none at all with no exclude) means the default set; with only
+        # an exclude, everything else
+        return Fields(DEFAULT if given or not exclude else None, tuple(exclude), explicit=False)
+    parts = [p.strip() for p in str(value).split(",") if p.strip()]
+    include = tuple(p.lstrip("+") for p in parts if not p.startswith("-"))
+    exclude = tuple(p[1:] for p in parts if p.startswith("-"))
+    if include:
+        return Fields(include, exclude)
+    return Fields(None if exclude else DEFAULT, exclude, explicit=False)
+
+
+def _get(item: dict[str, Any], path: list[str]) -> Any:
+    for key in path:
+        if not isinstance(item, dict) or key not in item:
+            return _MISSING
+        item = item[key]
+    return item
+
+
+def _put(target: dict[str, Any], path: list[str], value: Any) -> None:
+    for key in path[:-1]:
+        target = target.setdefault(key, {})
+    target[path[-1]] = value
+
+
+def _drop(target: dict[str, Any], path: list[str]) -> None:
+    for key in path[:-1]:
+        target = target.get(key)
+        if not isinstance(target, dict):
+            return
+    target.pop(path[-1], None)
+
+
+_MISSING = object()
+
+
+def apply_fields(item: dict[str, Any], fields: Fields) -> dict[str, Any]:
+    """Include wins over exclude, also for a field nested under an excluded one."""
+    if fields.include is None:
+        out = dict(item)
+    else:
+        out = {}
+        for path in (*ALWAYS, *fields.include):
+            value = _get(item, path.split("."))
+            if value is not _MISSING:
+                _put(out, path.split("."), value)
+    kept = set(fields.include or ()) if fields.explicit else set()
+    for path in fields.exclude:
+        if path in kept or any(k.startswith(path + ".") for k in kept):
+            continue
+        if fields.include is None and "." in path:
+            top = path.split(".")[0]
+            out[top] = dict(out.get(top) or {})  # do not change the item pgstac gave us in place
+        _drop(out, path.split("."))
+    return out
+
+
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+
+
+def parse_datetime(value: str) -> str:
+    """A single RFC 3339 date-time or an interval with ``..`` or empty for an open end."""
+    ends = value.split("/")
+    if len(ends) > 2 or all(e in ("", "..") for e in ends):
+        raise BadSearch(f"datetime {value!r} must be an RFC 3339 date-time or an interval start/end")
+    parsed = []
+    for end in ends:
+        if end in ("", ".."):
+            parsed.append(None)
+            continue
+        if not _RFC3339.match(end):
+            raise BadSearch(f"datetime {end!r} is not RFC 3339 (e.g. 2024-05-01T10:00:00Z)")
+        try:
+            parsed.append(datetime.fromisoformat(end.upper().replace("Z", "+00:00")))
+        except ValueError as exc:
+            raise BadSearch(f"datetime {end!r} is not a real date-time: {exc}") from exc
+    if len(parsed) == 2 and None not in parsed and parsed[0] > parsed[1]:
+        raise BadSearch(f"datetime interval {value!r} ends before it starts")
+    return value
 
 
 def _csv(value: Any) -> list[str]:
     return [v for v in value.split(",") if v] if isinstance(value, str) else list(value)
 
 
-def _bbox(value: Any) -> list[float]:
+def _bbox(value: Any, post: bool) -> list[float]:
+    if post and not isinstance(value, list):
+        raise BadSearch("bbox must be a JSON array of 4 or 6 numbers")
     try:
         box = [float(v) for v in (value.split(",") if isinstance(value, str) else value)]
     except (TypeError, ValueError) as exc:
@@ -113,8 +234,9 @@ def _bbox(value: Any) -> list[float]:
     return box
 
 
-def to_pgstac(params: dict[str, Any]) -> dict[str, Any]:
-    """Builds pgstac's search body from GET parameters (strings) or a POST body (JSON)."""
+def to_pgstac(params: dict[str, Any], post: bool = False) -> dict[str, Any]:
+    """Builds pgstac's search body from GET parameters (strings) or a POST body (JSON).
+    ``fields`` is left to :func:`apply_fields`, applied to the items pgstac returns."""
     body: dict[str, Any] = {}
     if params.get("collections"):
         body["collections"] = _csv(params["collections"])
@@ -123,7 +245,7 @@ def to_pgstac(params: dict[str, Any]) -> dict[str, Any]:
     if params.get("bbox") is not None and params.get("intersects") is not None:
         raise BadSearch("bbox and intersects cannot be used together")
     if params.get("bbox") is not None:
-        body["bbox"] = _bbox(params["bbox"])
+        body["bbox"] = _bbox(params["bbox"], post)
     if params.get("intersects") is not None:
         geom = params["intersects"]
         if isinstance(geom, str):
@@ -135,14 +257,14 @@ def to_pgstac(params: dict[str, Any]) -> dict[str, Any]:
             raise BadSearch("intersects must be a GeoJSON geometry")
         body["intersects"] = geom
     if params.get("datetime"):
-        body["datetime"] = str(params["datetime"])
+        body["datetime"] = parse_datetime(str(params["datetime"]))
     try:
         limit = int(params.get("limit") or DEFAULT_LIMIT)
-    except ValueError as exc:
+    except (TypeError, ValueError) as exc:
         raise BadSearch("limit must be a whole number") from exc
-    if not 1 <= limit <= MAX_LIMIT:
-        raise BadSearch(f"limit must be between 1 and {MAX_LIMIT}")
-    body["limit"] = limit
+    if limit < 1:
+        raise BadSearch("limit must be at least 1")
+    body["limit"] = min(limit, MAX_LIMIT)  # larger asks are served in pages of MAX_LIMIT
     if params.get("token"):
         body["token"] = str(params["token"])
     filters = []
@@ -162,6 +284,4 @@ def to_pgstac(params: dict[str, Any]) -> dict[str, Any]:
         body["filter-lang"] = "cql2-json"
     if params.get("sortby"):
         body["sortby"] = parse_sortby(params["sortby"])
-    if params.get("fields"):
-        body["fields"] = parse_fields(params["fields"])
     return body

@@ -14,7 +14,7 @@ import orjson
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
-from catalogue_service.domain.search import BadSearch, to_pgstac
+from catalogue_service.domain.search import BadSearch, apply_fields, parse_fields, to_pgstac
 
 router = APIRouter(prefix="/stac", tags=["stac"])
 GEOJSON = "application/geo+json"
@@ -167,14 +167,15 @@ async def search_post(request: Request) -> Response:
         return _json({"code": "BadRequest", "description": f"body is not JSON: {exc}"}, 400)
     if not isinstance(body, dict):
         return _json({"code": "BadRequest", "description": "body must be a JSON object"}, 400)
-    return await _search(request, body, post_url=f"{_root(request)}/search", post_body=body)
+    return await _search(request, body, post_url=f"{_root(request)}/search", post_body=body, post=True)
 
 
 async def _search(request: Request, params: dict[str, Any], *, get_url: str | None = None,
                   query: dict[str, Any] | None = None, post_url: str | None = None,
-                  post_body: dict[str, Any] | None = None) -> Response:
+                  post_body: dict[str, Any] | None = None, post: bool = False) -> Response:
     try:
-        body = to_pgstac(params)
+        body = to_pgstac(params, post)
+        fields = parse_fields(params, post)
     except BadSearch as exc:
         return _json({"code": "BadRequest", "description": str(exc)}, 400)
     # numberMatched when asked for, otherwise when pgstac estimates counting is cheap
@@ -185,6 +186,8 @@ async def _search(request: Request, params: dict[str, Any], *, get_url: str | No
         message = str(exc).splitlines()[0]
         return _json({"code": "BadRequest", "description": f"search could not be evaluated: {message}"}, 400)
     root = _root(request)
+    if fields is not None:
+        result["features"] = [apply_fields(f, fields) for f in result.get("features", [])]
     for feature in result.get("features", []):
         _item_links(root, feature)
     links = [_link("root", root)]
