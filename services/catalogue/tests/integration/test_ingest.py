@@ -1,0 +1,55 @@
+"""``dinamis catalogue ingest``'s engine: bad items reported with line and reason, never fatal;
+upserts by (collection, id)."""
+
+from __future__ import annotations
+
+import json
+
+import psycopg
+import pytest
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def empty_catalogue(servers, unique):
+    from catalogue_service.adapters.pgstac import prepare
+    from catalogue_service.domain.collections import all_collections
+
+    base = servers.postgres_dsn.rpartition("/")[0]
+    name = f"stac_ingest_{unique}"
+    with psycopg.connect(servers.postgres_dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    with psycopg.connect(f"{base}/{name}", autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+    prepare(f"{base}/{name}", all_collections())
+    yield f"{base}/{name}"
+    with psycopg.connect(servers.postgres_dsn, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_bad_items_are_reported_by_line_and_the_rest_is_loaded(empty_catalogue):
+    from catalogue_service.adapters.ingest import ingest
+    from catalogue_service.domain.collections import DEFINITIONS
+    from catalogue_service.domain.demo import generate
+
+    good = list(generate(50, seed=3))
+    bowtie = {**good[0], "id": "bowtie", "geometry": {"type": "Polygon",
+              "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]}}
+    undated = {**good[1], "id": "undated", "properties": {"platform": "spot-6"}}
+    alien = {**good[2], "id": "alien", "collection": "landsat"}
+    lines = [json.dumps(i) for i in good[:10]] + ["{oops", json.dumps(bowtie), json.dumps(undated),
+                                                   json.dumps(alien)] + [json.dumps(i) for i in good[10:]]
+    report = ingest(empty_catalogue, lines, set(DEFINITIONS))
+    assert (report.added, report.updated) == (50, 0)
+    reasons = dict(report.failed)
+    assert set(reasons) == {11, 12, 13, 14}
+    assert reasons[11].startswith("not JSON")
+    assert "Self-intersection" in reasons[12]
+    assert "missing datetime" in reasons[13]
+    assert "unknown collection 'landsat'" in reasons[14]
+
+    again = ingest(empty_catalogue, [json.dumps(i) for i in good[:5]], set(DEFINITIONS))
+    assert (again.added, again.updated, again.failed) == (0, 5, [])
+    with psycopg.connect(empty_catalogue) as conn:
+        assert conn.execute("SELECT count(*) FROM pgstac.items").fetchone()[0] == 50
