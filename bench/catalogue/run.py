@@ -1,0 +1,240 @@
+"""bench/catalogue: our STAC API against stac-fastapi-pgstac 7.2 + pypgstac 0.10 (the reference),
+same machine, same PostgreSQL server, same generated items, same queryables and indexes.
+
+    uv run python bench/catalogue/run.py [--items 1000000] [--reps 15] [--profile test]
+
+1. generates ``--items`` deterministic items (cached as NDJSON under .dinamis/bench/);
+2. loads them into two databases: ``bench_ours`` with ``dinamis catalogue ingest``'s engine and
+   ``bench_ref`` with ``pypgstac load --method upsert``, timing both (items/s);
+3. starts our catalogue service and the reference (in its own venv, from PyPI) on them;
+4. runs the typical queries alternately against both, ``--reps`` times after a warm-up, and
+   prints p50/p95 of each and the ratio ours/reference (≤ 1.0: ours no slower).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import psycopg
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+REFERENCE = "stac-fastapi-pgstac==7.2.0"
+FRANCE = [-5.2, 41.3, 9.6, 51.1]
+HERAULT = [2.9, 43.2, 4.2, 43.98]
+AOI = {"type": "Polygon", "coordinates": [[[3.85, 43.58], [3.92, 43.58], [3.92, 43.63], [3.85, 43.63], [3.85, 43.58]]]}
+QUERIES = {
+    "département bbox + Pléiades + dates + cloud < 20 + sort by date, 50": {
+        "collections": ["pleiades"], "bbox": HERAULT, "datetime": "2018-01-01T00:00:00Z/2022-12-31T23:59:59Z",
+        "filter-lang": "cql2-json", "filter": {"op": "<", "args": [{"property": "eo:cloud_cover"}, 20]},
+        "sortby": [{"field": "properties.datetime", "direction": "desc"}], "limit": 50},
+    "small intersects AOI, 100": {"intersects": AOI, "limit": 100},
+    "SPOT 6/7 of one year, cloud < 10, no space, 100": {
+        "collections": ["spot-6-7"], "datetime": "2021-01-01T00:00:00Z/2021-12-31T23:59:59Z",
+        "filter-lang": "cql2-json", "filter": {"op": "<", "args": [{"property": "eo:cloud_cover"}, 10]},
+        "limit": 100},
+    "France-wide Pléiades, cloud < 5, sorted by cloud then date, 100": {
+        "collections": ["pleiades"], "bbox": FRANCE, "filter-lang": "cql2-json",
+        "filter": {"op": "<", "args": [{"property": "eo:cloud_cover"}, 5]},
+        "sortby": [{"field": "properties.eo:cloud_cover", "direction": "asc"},
+                   {"field": "properties.datetime", "direction": "desc"}], "limit": 100},
+    "bbox + CQL2 on two properties, 100": {
+        "bbox": [-1.5, 46.0, 2.5, 48.5], "filter-lang": "cql2-json",
+        "filter": {"op": "and", "args": [{"op": "<", "args": [{"property": "eo:cloud_cover"}, 30]},
+                                         {"op": "<", "args": [{"property": "view:incidence_angle"}, 15]}]},
+        "limit": 100},
+}
+PAGES = ("six pages of 100 by next links", {"collections": ["sentinel-2-l2a"], "limit": 100})
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def generate(path: Path, count: int) -> None:
+    if path.exists() and sum(1 for _ in path.open()) == count:
+        return
+    from catalogue_service.domain.demo import generate as items
+
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("w") as f:
+        for item in items(count, seed=1):
+            f.write(json.dumps(item, separators=(",", ":")) + "\n")
+    tmp.rename(path)
+
+
+def database(admin_dsn: str, name: str, fresh: bool) -> str:
+    from catalogue_service.adapters.pgstac import prepare
+    from catalogue_service.domain.collections import all_collections
+
+    base = admin_dsn.rpartition("/")[0]
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        if fresh:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+    dsn = f"{base}/{name}"
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+    prepare(dsn, all_collections())  # same collections, queryables and indexes in both
+    return dsn
+
+
+def count(dsn: str) -> int:
+    with psycopg.connect(dsn) as conn:
+        return conn.execute("SELECT count(*) FROM pgstac.items").fetchone()[0]
+
+
+def load_ours(dsn: str, path: Path) -> float:
+    from catalogue_service.adapters.ingest import ingest
+    from catalogue_service.domain.collections import DEFINITIONS
+
+    start = time.perf_counter()
+    with path.open() as lines:
+        report = ingest(dsn, lines, set(DEFINITIONS))
+    assert not report.failed, report.failed[:5]
+    return time.perf_counter() - start
+
+
+def load_reference(dsn: str, path: Path) -> float:
+    start = time.perf_counter()
+    subprocess.run([str(Path(sys.executable).parent / "pypgstac"), "load", "items", str(path), "--dsn", dsn,
+                    "--method", "upsert"], check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def reference_venv(state: Path) -> Path:
+    venv = state / "reference-venv"
+    python = venv / "bin" / "python"
+    if not python.exists():
+        subprocess.run(["uv", "venv", "-q", "--python", sys.executable, str(venv)], check=True)
+        subprocess.run(["uv", "pip", "install", "-q", "--python", str(python), REFERENCE, "uvicorn"], check=True)
+    return python
+
+
+def serve(argv: list[str], env: dict[str, str], url: str, log: Path) -> subprocess.Popen:
+    proc = subprocess.Popen(argv, env={**os.environ, **env}, stdout=log.open("w"), stderr=subprocess.STDOUT,
+                            cwd=ROOT, start_new_session=True)
+    for _ in range(240):
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None:
+            raise SystemExit(f"{argv} exited; see {log}")
+        time.sleep(0.5)
+    raise SystemExit(f"{url} never answered; see {log}")
+
+
+def run_query(client: httpx.Client, url: str, body: dict) -> tuple[float, int]:
+    start = time.perf_counter()
+    r = client.post(f"{url}/search", json=body)
+    elapsed = (time.perf_counter() - start) * 1000
+    r.raise_for_status()
+    return elapsed, len(r.json()["features"])
+
+
+def run_pages(client: httpx.Client, url: str, body: dict) -> tuple[float, int]:
+    start, seen, page = time.perf_counter(), 0, client.post(f"{url}/search", json=body).json()
+    for _ in range(5):
+        seen += len(page["features"])
+        nxt = next((link for link in page["links"] if link["rel"] == "next"), None)
+        if nxt is None:
+            break
+        page = client.post(nxt["href"], json=nxt["body"]).json() if nxt.get("method") == "POST" \
+            else client.get(nxt["href"]).json()
+    seen += len(page["features"])
+    return (time.perf_counter() - start) * 1000, seen
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--items", type=int, default=1_000_000)
+    parser.add_argument("--reps", type=int, default=15)
+    parser.add_argument("--profile", default="test")
+    parser.add_argument("--reload", action="store_true", help="reload both databases even if full")
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+
+    from dinamis_cli import stack
+
+    profile = stack.load_profile(args.profile)
+    stack.start_servers(profile)
+    state = profile.path("bench")
+    state.mkdir(parents=True, exist_ok=True)
+    items = state / f"items-{args.items}.ndjson"
+    print(f"generating {args.items} items…", flush=True)
+    generate(items, args.items)
+    admin = profile.postgres_dsn
+    figures: dict = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.platform()}",
+                     "items": args.items, "reference": f"{REFERENCE} + pypgstac 0.10.0"}
+    ours_dsn, ref_dsn = (database(admin, n, fresh=False) for n in ("bench_ours", "bench_ref"))
+    if args.reload or count(ours_dsn) != args.items or count(ref_dsn) != args.items:
+        ours_dsn, ref_dsn = (database(admin, n, fresh=True) for n in ("bench_ours", "bench_ref"))
+        print("loading (ours, then pypgstac load)…", flush=True)
+        t_ours, t_ref = load_ours(ours_dsn, items), load_reference(ref_dsn, items)
+        figures["ingest_items_per_s"] = {"ours": round(args.items / t_ours), "pypgstac_load": round(args.items / t_ref),
+                                         "ratio": round(t_ref / t_ours, 2)}
+    for dsn in (ours_dsn, ref_dsn):
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute("VACUUM ANALYZE")
+
+    python = reference_venv(state)
+    pg = psycopg.conninfo.conninfo_to_dict(ref_dsn)
+    ref_env = {"PGUSER": pg["user"], "PGPASSWORD": "", "PGHOST": pg["host"], "PGPORT": str(pg["port"]),
+               "PGDATABASE": pg["dbname"], "POSTGRES_USER": pg["user"], "POSTGRES_PASS": "",
+               "POSTGRES_HOST_READER": pg["host"], "POSTGRES_HOST_WRITER": pg["host"], "POSTGRES_PORT": str(pg["port"]),
+               "POSTGRES_DBNAME": pg["dbname"], "ENABLED_EXTENSIONS": "query,sort,fields,filter,pagination"}
+    ours_port, ref_port = 18090, 18091
+    ours_env = {**profile.service_env("catalogue"), "POSTGRES_DSN": ours_dsn, "HTTP_PORT": str(ours_port),
+                "KAFKA_NAMESPACE": "bench.", "LOG_LEVEL": "WARNING"}
+    procs = [
+        serve([sys.executable, "-m", "catalogue_service"], ours_env, f"http://127.0.0.1:{ours_port}/stac",
+              state / "ours.log"),
+        serve([str(python), "-m", "uvicorn", "stac_fastapi.pgstac.app:create_app", "--factory", "--port", str(ref_port),
+               "--log-level", "warning"], ref_env, f"http://127.0.0.1:{ref_port}/", state / "reference.log"),
+    ]
+    urls = {"ours": f"http://127.0.0.1:{ours_port}/stac", "reference": f"http://127.0.0.1:{ref_port}"}
+    results: dict = {}
+    try:
+        with httpx.Client(timeout=120) as client:
+            for name, body in [*QUERIES.items(), PAGES]:
+                runner = run_pages if name == PAGES[0] else run_query
+                times: dict[str, list[float]] = {"ours": [], "reference": []}
+                counts: dict[str, int] = {}
+                for rep in range(args.reps + 2):
+                    for side in (("ours", "reference") if rep % 2 else ("reference", "ours")):
+                        elapsed, n = runner(client, urls[side], body)
+                        counts[side] = n
+                        if rep >= 2:
+                            times[side].append(elapsed)
+                row = {side: {"p50_ms": round(statistics.median(t), 1), "p95_ms": round(pct(t, 95), 1),
+                              "features": counts[side]} for side, t in times.items()}
+                row["ratio_p50"] = round(row["ours"]["p50_ms"] / row["reference"]["p50_ms"], 2)
+                results[name] = row
+                print(f"{name}: ours {row['ours']['p50_ms']} ms (p95 {row['ours']['p95_ms']}), reference "
+                      f"{row['reference']['p50_ms']} ms (p95 {row['reference']['p95_ms']}), ratio {row['ratio_p50']}, "
+                      f"features {counts}", flush=True)
+    finally:
+        for proc in procs:
+            proc.terminate()
+            proc.wait(timeout=20)
+    figures["queries"] = results
+    print(json.dumps(figures, indent=2, ensure_ascii=False))
+    if args.out:
+        args.out.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n")
+
+
+if __name__ == "__main__":
+    main()
