@@ -29,7 +29,7 @@ def empty_catalogue(servers, unique):
 
 
 def test_bad_items_are_reported_by_line_and_the_rest_is_loaded(empty_catalogue):
-    from catalogue_service.adapters.ingest import ingest
+    from catalogue_service.adapters.ingest import ingest, refresh_collections
     from catalogue_service.domain.collections import DEFINITIONS
     from catalogue_service.domain.demo import generate
 
@@ -48,6 +48,16 @@ def test_bad_items_are_reported_by_line_and_the_rest_is_loaded(empty_catalogue):
     assert "Self-intersection" in reasons[12]
     assert "missing datetime" in reasons[13]
     assert "unknown collection 'landsat'" in reasons[14]
+
+    refresh_collections(empty_catalogue)
+    with psycopg.connect(empty_catalogue) as conn:
+        pleiades = conn.execute("SELECT content FROM pgstac.collections WHERE id = 'pleiades'").fetchone()[0]
+    mine = [i for i in good if i["collection"] == "pleiades"]
+    clouds = [i["properties"]["eo:cloud_cover"] for i in mine]
+    assert pleiades["summaries"]["eo:cloud_cover"] == {"minimum": min(clouds), "maximum": max(clouds)}
+    assert set(pleiades["summaries"]["platform"]) == {i["properties"]["platform"] for i in mine}
+    starts = sorted(i["properties"]["datetime"] for i in mine)
+    assert pleiades["extent"]["temporal"]["interval"][0][0][:10] == starts[0][:10]
 
     again = ingest(empty_catalogue, [json.dumps(i) for i in good[:5]], set(DEFINITIONS))
     assert (again.added, again.updated, again.failed) == (0, 5, [])

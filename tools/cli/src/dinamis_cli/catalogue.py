@@ -18,7 +18,7 @@ ProfileOpt = Annotated[str | None, typer.Option("--profile", "-p", help="dev (de
 
 
 def _ingest(profile: stack.Profile, lines, total: int | None) -> None:
-    from catalogue_service.adapters.ingest import ingest
+    from catalogue_service.adapters.ingest import ingest, refresh_collections
     from catalogue_service.adapters.pgstac import prepare
     from catalogue_service.domain.collections import DEFINITIONS, all_collections
 
@@ -27,10 +27,7 @@ def _ingest(profile: stack.Profile, lines, total: int | None) -> None:
     with Progress(*columns, console=console) as progress:
         task = progress.add_task("items", total=total)
         report = ingest(profile.postgres_dsn, lines, set(DEFINITIONS), progress=lambda n: progress.advance(task, n))
-    from pypgstac.db import PgstacDB
-
-    with PgstacDB(dsn=profile.postgres_dsn) as db:  # extents and summaries follow the items
-        list(db.query("SELECT pgstac.update_collection_extents()"))
+    refresh_collections(profile.postgres_dsn)  # extents and summaries follow the items
     console.print(f"[green]added {report.added}[/], updated {report.updated}, failed {len(report.failed)}")
     for line, reason in report.failed[:20]:
         console.print(f"  line {line}: {reason}")

@@ -90,3 +90,28 @@ def _existing(db: PgstacDB, items: list[dict[str, Any]]) -> int:
     keys = [f"{i['collection']}/{i['id']}" for i in items]
     rows = list(db.query("SELECT count(*) FROM pgstac.items WHERE collection || '/' || id = ANY(%s)", [keys]))
     return int(rows[0][0]) if rows else 0
+
+
+SUMMARIES = """
+WITH stats AS (
+    SELECT collection,
+           min((content->'properties'->>'eo:cloud_cover')::float) AS cloud_min,
+           max((content->'properties'->>'eo:cloud_cover')::float) AS cloud_max,
+           jsonb_agg(DISTINCT content->'properties'->'platform')
+               FILTER (WHERE content->'properties' ? 'platform') AS platforms
+    FROM pgstac.items GROUP BY collection
+)
+UPDATE pgstac.collections c
+SET content = jsonb_set(jsonb_set(c.content, '{summaries,eo:cloud_cover}',
+                                  jsonb_build_object('minimum', s.cloud_min, 'maximum', s.cloud_max)),
+                        '{summaries,platform}', coalesce(s.platforms, c.content->'summaries'->'platform'))
+FROM stats s WHERE s.collection = c.id AND s.cloud_min IS NOT NULL
+"""
+
+
+def refresh_collections(dsn: str) -> None:
+    """Extents (pgstac's own function) and summaries (cloud range, platforms) follow the items."""
+    with PgstacDB(dsn=dsn) as db:
+        list(db.query("SELECT pgstac.update_collection_extents()"))
+        with db.connect().cursor() as cur:
+            cur.execute(SUMMARIES)
