@@ -17,18 +17,21 @@ console = Console(stderr=True)
 ProfileOpt = Annotated[str | None, typer.Option("--profile", "-p", help="dev (default) or test")]
 
 
-def _ingest(profile: stack.Profile, lines, total: int | None) -> None:
-    from catalogue_service.adapters.ingest import ingest, refresh_collections
+def _ingest(profile: stack.Profile, lines, total: int | None, extra: list[dict] | None = None) -> None:
+    from catalogue_service.adapters.ingest import ingest, refresh_collections, upsert_collections
     from catalogue_service.adapters.pgstac import prepare
     from catalogue_service.domain.collections import DEFINITIONS, all_collections
 
     prepare(profile.postgres_dsn, all_collections())
+    upsert_collections(profile.postgres_dsn, extra or [])
     columns = [TextColumn("ingesting"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()]
     with Progress(*columns, console=console) as progress:
         task = progress.add_task("items", total=total)
-        report = ingest(profile.postgres_dsn, lines, set(DEFINITIONS), progress=lambda n: progress.advance(task, n))
+        known = set(DEFINITIONS) | {c["id"] for c in extra or []}
+        report = ingest(profile.postgres_dsn, lines, known, progress=lambda n: progress.advance(task, n))
     refresh_collections(profile.postgres_dsn)  # extents and summaries follow the items
-    console.print(f"[green]added {report.added}[/], updated {report.updated}, failed {len(report.failed)}")
+    console.print(f"[green]added {report.added}[/], updated {report.updated}, unchanged {report.unchanged}, "
+                  f"[{'red' if report.failed else 'green'}]failed {len(report.failed)}[/]")
     for line, reason in report.failed[:20]:
         console.print(f"  line {line}: {reason}")
     if len(report.failed) > 20:
@@ -37,13 +40,24 @@ def _ingest(profile: stack.Profile, lines, total: int | None) -> None:
 
 @app.command()
 def ingest(items: Annotated[Path, typer.Argument(help="NDJSON file, one STAC item per line")],
+           collections: Annotated[Path | None, typer.Option(
+               "--collections", help="JSON: a collection, a list, or {\"collections\": [...]}, upserted first")] = None,
            profile: ProfileOpt = None) -> None:
     """Check and upsert STAC items by (collection, id); a bad item is reported, never fatal."""
+    from catalogue_service.domain.collections import read_collections
+
     if not items.exists():
         raise typer.BadParameter(f"{items} does not exist")
-    total = sum(1 for _ in items.open())
-    with items.open() as lines:
-        _ingest(stack.load_profile(profile), lines, total)
+    extra = None
+    if collections is not None:
+        try:
+            extra = read_collections(json.loads(collections.read_text()))
+        except (OSError, ValueError) as exc:  # JSONDecodeError is a ValueError
+            raise typer.BadParameter(f"{collections}: {exc}", param_hint="--collections") from exc
+    with items.open("rb") as f:
+        total = sum(1 for _ in f)
+    with items.open("rb") as lines:
+        _ingest(stack.load_profile(profile), lines, total, extra)
 
 
 @app.command()

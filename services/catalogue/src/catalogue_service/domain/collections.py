@@ -50,3 +50,28 @@ def collection(cid: str) -> dict[str, Any]:
 
 def all_collections() -> list[dict[str, Any]]:
     return [collection(c) for c in DEFINITIONS]
+
+
+def read_collections(document: Any) -> list[dict[str, Any]]:
+    """Collections given to ``dinamis catalogue ingest --collections``: one collection, a list of
+    them, or a ``{"collections": [...]}`` page. Raises ``ValueError`` saying which one is wrong."""
+    if isinstance(document, dict) and isinstance(document.get("collections"), list):
+        document = document["collections"]
+    found = document if isinstance(document, list) else [document]
+    for index, c in enumerate(found):
+        where = f"collection #{index + 1}"
+        if not isinstance(c, dict) or c.get("type") != "Collection":
+            raise ValueError(f"{where}: not a STAC collection (type must be Collection)")
+        if not isinstance(c.get("id"), str) or not c["id"].strip() or "/" in c["id"]:
+            raise ValueError(f"{where}: id must be a non-empty string without '/'")
+        for key in ("description", "license"):
+            if not isinstance(c.get(key), str) or not c[key]:
+                raise ValueError(f"{where} ({c['id']}): {key} is required")
+        extent = c.get("extent") or {}
+        bbox = (extent.get("spatial") or {}).get("bbox")
+        interval = (extent.get("temporal") or {}).get("interval")
+        if not (isinstance(bbox, list) and bbox and all(isinstance(b, list) and len(b) in (4, 6) for b in bbox)):
+            raise ValueError(f"{where} ({c['id']}): extent.spatial.bbox must be a list of 4 or 6 numbers per box")
+        if not (isinstance(interval, list) and interval and all(isinstance(i, list) and len(i) == 2 for i in interval)):
+            raise ValueError(f"{where} ({c['id']}): extent.temporal.interval must be a list of [start, end] pairs")
+    return found
