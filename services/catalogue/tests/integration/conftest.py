@@ -28,7 +28,7 @@ async def catalogue(servers, tmp_path_factory):
     from catalogue_service.domain.collections import DEFINITIONS, all_collections
     from catalogue_service.domain.demo import generate
     from catalogue_service.settings import Settings as CatalogueSettings
-    from dinamis_common.devtokens import ensure_dev_keys
+    from dinamis_common.devtokens import DEV_ISSUER, ensure_dev_keys
     from gateway_service.app import create_app as gateway_app
     from gateway_service.settings import Settings as GatewaySettings
 
@@ -46,7 +46,7 @@ async def catalogue(servers, tmp_path_factory):
 
     keys = ensure_dev_keys(tmp_path_factory.mktemp("keys"))
     cport, gport = free_port(), free_port()
-    common = {"kafka_bootstrap_servers": servers.kafka, "auth_jwks_url": f"file://{keys[1]}",
+    common = {"kafka_bootstrap_servers": servers.kafka, "auth_jwks_url": f"file://{keys[1]}", "auth_issuer": DEV_ISSUER,
               "kafka_namespace": f"{name}."}
     running = InProcessServers()
     await running.start(catalogue_app(CatalogueSettings(**common, postgres_dsn=dsn, http_port=cport)), cport)

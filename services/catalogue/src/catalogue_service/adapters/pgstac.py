@@ -6,10 +6,13 @@ through and reads back the FeatureCollection the database built.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from typing import Any
 
 import orjson
+import psycopg
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
@@ -53,6 +56,32 @@ class Pgstac:
         async with self.pool.connection() as conn:
             row = await (await conn.execute("SELECT pgstac.search(%s)::text", (Jsonb(body),))).fetchone()
         return orjson.loads(row[0])
+
+    async def count_matches(self, body: dict[str, Any]) -> int:
+        """What pgstac's own context count does (``count(*)`` over its WHERE for this search)."""
+        async with self.pool.connection() as conn:
+            where = await (await conn.execute("SELECT (pgstac.search_query(%s))._where", (Jsonb(body),))).fetchone()
+            row = await (await conn.execute(f"SELECT count(*) FROM pgstac.items WHERE {where[0]}")).fetchone()  # noqa: S608 - pgstac's SQL
+        return int(row[0])
+
+    async def search_counting_if_cheap(self, body: dict[str, Any], grace: float = 0.02) -> dict[str, Any]:
+        """Search, and count the matches at the same time on another connection: the count is
+        kept only if it is done by the time the page is (plus ``grace`` and a quarter of the
+        page's time), so that ``numberMatched`` never makes a search slower; otherwise it is
+        cancelled and the page has no ``numberMatched``."""
+        counting = asyncio.create_task(self.count_matches(body))
+        started = time.perf_counter()
+        try:
+            result = await self.search(body)
+        except BaseException:
+            counting.cancel()
+            raise
+        wait = grace + (time.perf_counter() - started) / 4
+        try:
+            result["numberMatched"] = await asyncio.wait_for(counting, wait)
+        except (TimeoutError, psycopg.Error):
+            pass  # wait_for cancelled it; psycopg cancels the query on the server
+        return result
 
     async def collections(self) -> list[dict[str, Any]]:
         return await self._one("SELECT coalesce(pgstac.all_collections(), '[]'::jsonb)") or []
