@@ -14,6 +14,7 @@ install:  ## Python dependencies (pinned by uv.lock) and the servers (cached in 
 	bash scripts/install/postgres.sh
 	bash scripts/install/kafka.sh
 	bash scripts/install/ferretdb.sh
+	bash scripts/install/keycloak.sh
 
 up: install  ## everything: servers, services, demo data; prints the URLs
 	$(RUN) dinamis up

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from dinamis_common.devtokens import ensure_dev_keys, mint_token
+from dinamis_common.devtokens import DEV_ISSUER, ensure_dev_keys, mint_token
 from dinamis_common.testing import InProcessServers, free_port
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
@@ -38,7 +38,7 @@ async def inprocess_stack(servers, unique, tmp_path):
     ports = {name: free_port() for name in SERVICES}
     shared = {
         "kafka_bootstrap_servers": servers.kafka, "mongodb_uri": servers.mongodb_uri,
-        "postgres_dsn": servers.postgres_dsn, "auth_jwks_url": f"file://{keys[1]}",
+        "postgres_dsn": servers.postgres_dsn, "auth_jwks_url": f"file://{keys[1]}", "auth_issuer": DEV_ISSUER,
         "kafka_namespace": f"t{unique}.", "outbox_poll_seconds": 0.5,
         **{f"{n}_url": f"http://127.0.0.1:{p}" for n, p in ports.items()},
     }

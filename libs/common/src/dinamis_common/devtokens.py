@@ -1,7 +1,7 @@
-"""Development signing key: an RSA pair and its JWKS on disk, and tokens signed with it.
+"""A test signing key: an RSA pair and its JWKS on disk, and tokens signed with it.
 
-Used by the local stack (``dinamis token``) and by tests. Production verifies Keycloak's
-tokens through its JWKS URL instead; nothing here is used there.
+For unit tests and services run inside a test's own event loop only. The stack, ``dinamis
+token`` and production use Keycloak's tokens and its JWKS; nothing here is used there.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-DEV_ISSUER = "dinamis-dev"
+DEV_ISSUER = "dinamis-test-key"
 DEV_AUDIENCE = "dinamis-api"
 
 

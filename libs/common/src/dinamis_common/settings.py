@@ -29,10 +29,10 @@ class ServiceSettings(BaseSettings):
     otel_exporter_otlp_endpoint: str | None = None
     log_level: str = "INFO"
 
-    # Access tokens are verified against a JWKS (Keycloak's in production, the stack's
-    # development key locally): switching identity provider is a setting.
-    auth_jwks_url: str = "file:///dev/null"
-    auth_issuer: str = "dinamis-dev"
+    # Access tokens are verified against the JWKS of the Keycloak realm ``dinamis`` (the local
+    # stack's by default); a test key in unit tests only.
+    auth_jwks_url: str = "http://127.0.0.1:8080/realms/dinamis/protocol/openid-connect/certs"
+    auth_issuer: str = "http://127.0.0.1:8080/realms/dinamis"
     auth_audience: str = "dinamis-api"
     auth_leeway_seconds: int = 30
 

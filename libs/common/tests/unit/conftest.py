@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 from dinamis_common.auth import JwksVerifier
-from dinamis_common.devtokens import ensure_dev_keys
+from dinamis_common.devtokens import DEV_ISSUER, ensure_dev_keys
 
 
 @pytest.fixture
@@ -12,4 +12,4 @@ def keys(tmp_path):
 
 @pytest.fixture
 def verifier(keys):
-    return JwksVerifier(f"file://{keys[1]}", "dinamis-dev", "dinamis-api", leeway=0)
+    return JwksVerifier(f"file://{keys[1]}", DEV_ISSUER, "dinamis-api", leeway=0)

@@ -45,7 +45,7 @@ async def test_an_unsigned_alg_none_token_is_refused(verifier):
 
     now = int(time.time())
     token = f"{b64({'alg': 'none', 'kid': 'dinamis-dev-1'})}." \
-            f"{b64({'sub': 'x', 'iss': 'dinamis-dev', 'aud': 'dinamis-api', 'iat': now, 'exp': now + 60})}."
+            f"{b64({'sub': 'x', 'iss': 'dinamis-test-key', 'aud': 'dinamis-api', 'iat': now, 'exp': now + 60})}."
     with pytest.raises(Unauthorized, match="'none' is not accepted"):
         await verifier.verify(token)
 

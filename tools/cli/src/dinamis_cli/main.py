@@ -88,6 +88,8 @@ def up(profile: ProfileOpt = None, demo: Annotated[bool, typer.Option(help="load
     table.add_row("Kafka", p.kafka_bootstrap)
     table.add_row("MongoDB wire (FerretDB)", p.mongodb_uri)
     table.add_row("PostgreSQL", p.postgres_dsn)
+    table.add_row("Keycloak (realm dinamis)", f"{p.issuer}/account · admin console {p.keycloak_url}/admin "
+                  f"(admin, password in {p.path('keycloak', 'admin-password')})")
     Console().print(table)
     Console().print(f"A token: [bold]dinamis token --user alice --entity ent-1 --roles user[/] then\n"
                     f"  curl -H \"Authorization: Bearer $TOKEN\" {gateway}/api/requests")
@@ -126,18 +128,19 @@ def token(
     roles: Annotated[str, typer.Option(help="comma-separated: user, correspondent, arbiter, operator, admin")] = "user",
     category: Annotated[str, typer.Option(help="scientific or institutional")] = "institutional",
     cells: Annotated[str, typer.Option(help="comma-separated cells, for arbiters")] = "",
-    ttl: Annotated[int, typer.Option(help="lifetime in seconds")] = 3600,
     profile: ProfileOpt = None,
 ) -> None:
-    """Print a development access token (only where the development key is configured)."""
+    """Ensure the development user exists in Keycloak with these claims; print its access token."""
     if category not in ("scientific", "institutional"):
         raise typer.BadParameter("category must be 'scientific' or 'institutional'")
     p = stack.load_profile(profile)
     try:
         print(stack.mint_token(p, user, entity, [r for r in roles.split(",") if r], category,
-                               [c for c in cells.split(",") if c], ttl))
-    except FileNotFoundError as exc:
-        console.print(f"[red]{exc}[/]")
+                               [c for c in cells.split(",") if c]))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--roles") from exc
+    except (httpx.HTTPError, RuntimeError) as exc:
+        console.print(f"[red]Keycloak did not answer as expected ({exc}): is the stack up? `dinamis up`[/]")
         raise typer.Exit(2) from exc
 
 

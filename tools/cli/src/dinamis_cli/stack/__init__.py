@@ -14,12 +14,12 @@ from collections.abc import Callable
 from typing import Any
 
 from dinamis_cli.stack import process
-from dinamis_cli.stack.keys import dev_keys, mint_token
+from dinamis_cli.stack.keycloak import user_token
 from dinamis_cli.stack.profile import SERVERS, SERVICES, Profile, load_profile
 from dinamis_cli.stack.servers import READY, STARTERS, install_script, installed, stop_server
 from dinamis_cli.stack.services import healthy, start_service, start_services, stop_service
 
-__all__ = ["SERVERS", "SERVICES", "Profile", "dev_keys", "ensure_installed", "load_profile", "mint_token",
+__all__ = ["SERVERS", "SERVICES", "Profile", "ensure_installed", "load_profile", "mint_token",
            "start_server", "start_servers", "start_service", "start_services", "status", "stop_all",
            "stop_service"]
 
@@ -51,8 +51,14 @@ def start_servers(profile: Profile, step: Step = lambda _: None) -> list[str]:
         step(f"starting {name}")
         if start_server(profile, name):
             started.append(name)
-    dev_keys(profile)
     return started
+
+
+def mint_token(profile: Profile, user: str, entity: str | None, roles: list[str], category: str = "institutional",
+               cells: tuple[str, ...] | list[str] = ()) -> str:
+    """A real Keycloak access token for the development user ``user`` (created or updated to carry
+    these claims first). Development and test stacks only."""
+    return user_token(profile, user, entity, roles, category, list(cells))
 
 
 def stop_all(profile: Profile, step: Step = lambda _: None) -> list[str]:
@@ -75,7 +81,7 @@ def status(profile: Profile) -> list[dict[str, Any]]:
         rows.append({"name": name, "kind": "server", "pid": process.read_pid(profile, name),
                      "port": None if external else profile.ports[name],
                      "url": external or {"kafka": profile.kafka_bootstrap, "ferretdb": profile.mongodb_uri,
-                                         "postgres": profile.postgres_dsn}[name],
+                                         "postgres": profile.postgres_dsn, "keycloak": profile.issuer}[name],
                      "healthy": READY[name](profile), "external": external is not None})
     for name in SERVICES:
         rows.append({"name": name, "kind": "service", "pid": process.read_pid(profile, name),

@@ -2,7 +2,7 @@
 
 Two profiles so the test suite never collides with a running development stack:
 ``dev`` (default) and ``test``. Every port can be overridden with ``DINAMIS_<NAME>_PORT``;
-``KAFKA_BOOTSTRAP_SERVERS`` / ``MONGODB_URI`` / ``POSTGRES_DSN`` make that server external
+``KAFKA_BOOTSTRAP_SERVERS`` / ``MONGODB_URI`` / ``POSTGRES_DSN`` / ``KEYCLOAK_URL`` make that server external
 (not started here).
 """
 
@@ -13,12 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 SERVICES = ("accounts", "catalogue", "requests", "arbitration", "provisioning", "gateway")
-SERVERS = ("postgres", "kafka", "ferretdb")
+SERVERS = ("postgres", "kafka", "ferretdb", "keycloak")
 
 _PORTS = {
-    "dev": {"kafka": 9092, "kafka_controller": 9093, "postgres": 55432, "ferretdb": 27017, "gateway": 8000,
+    "dev": {"kafka": 9092, "kafka_controller": 9093, "postgres": 55432, "ferretdb": 27017, "keycloak": 8080,
+            "keycloak_management": 8079, "gateway": 8000,
             "accounts": 8001, "catalogue": 8002, "requests": 8003, "arbitration": 8004, "provisioning": 8005},
-    "test": {"kafka": 19092, "kafka_controller": 19093, "postgres": 55433, "ferretdb": 27018, "gateway": 18000,
+    "test": {"kafka": 19092, "kafka_controller": 19093, "postgres": 55433, "ferretdb": 27018, "keycloak": 18080,
+             "keycloak_management": 18079, "gateway": 18000,
              "accounts": 18001, "catalogue": 18002, "requests": 18003, "arbitration": 18004,
              "provisioning": 18005},
 }
@@ -54,7 +56,7 @@ class Profile:
 
     def external(self, server: str) -> str | None:
         return os.environ.get({"kafka": "KAFKA_BOOTSTRAP_SERVERS", "ferretdb": "MONGODB_URI",
-                               "postgres": "POSTGRES_DSN"}[server]) or None
+                               "postgres": "POSTGRES_DSN", "keycloak": "KEYCLOAK_URL"}[server]) or None
 
     @property
     def kafka_bootstrap(self) -> str:
@@ -68,6 +70,15 @@ class Profile:
     def postgres_dsn(self) -> str:
         return self.external("postgres") or f"postgresql://dinamis@127.0.0.1:{self.ports['postgres']}/dinamis"
 
+    @property
+    def keycloak_url(self) -> str:
+        return (self.external("keycloak") or f"http://127.0.0.1:{self.ports['keycloak']}").rstrip("/")
+
+    @property
+    def issuer(self) -> str:
+        """The ``dinamis`` realm of Keycloak: issuer of every access token the services accept."""
+        return f"{self.keycloak_url}/realms/dinamis"
+
     def service_url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}"
 
@@ -76,8 +87,8 @@ class Profile:
             "SERVICE_NAME": name, "HTTP_HOST": "127.0.0.1", "HTTP_PORT": str(self.ports[name]),
             "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap, "MONGODB_URI": self.mongodb_uri,
             "MONGODB_DATABASE": f"dinamis_{name}", "POSTGRES_DSN": self.postgres_dsn,
-            "AUTH_JWKS_URL": f"file://{self.path('keys', 'jwks.json')}",
-            "AUTH_ISSUER": "dinamis-dev", "AUTH_AUDIENCE": "dinamis-api",
+            "AUTH_JWKS_URL": f"{self.issuer}/protocol/openid-connect/certs",
+            "AUTH_ISSUER": self.issuer, "AUTH_AUDIENCE": "dinamis-api",
             "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
         }
         env.update({f"{s.upper()}_URL": self.service_url(s) for s in SERVICES if s != "gateway"})

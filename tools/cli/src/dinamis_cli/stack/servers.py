@@ -1,4 +1,5 @@
-"""The real servers, as local processes: PostgreSQL 15 + PostGIS, Kafka 4.3 (KRaft), FerretDB.
+"""The real servers, as local processes: PostgreSQL 15 + PostGIS, Kafka 4.3 (KRaft), FerretDB,
+Keycloak 26 (identity provider, on the same PostgreSQL).
 
 Installed by ``scripts/install/*.sh`` into a cache shared by every clone and profile
 (``~/.cache/dinamis``); data under the profile's state directory.
@@ -18,7 +19,7 @@ from pathlib import Path
 import psycopg
 from pymongo import MongoClient
 
-from dinamis_cli.stack import process
+from dinamis_cli.stack import keycloak, process
 from dinamis_cli.stack.profile import Profile, cache_dir
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
@@ -35,6 +36,8 @@ def installed(name: str) -> bool:
         return (PG_BIN / "postgres").exists() and Path("/usr/share/postgresql/15/extension/postgis.control").exists()
     if name == "kafka":
         return (cache_dir() / "kafka" / KAFKA_VERSION / ".complete").exists()
+    if name == "keycloak":
+        return keycloak.installed()
     return (cache_dir() / "ferretdb" / FERRETDB_VERSION / "ferretdb").exists()
 
 
@@ -100,7 +103,7 @@ def start_postgres(profile: Profile) -> None:
         else "fsync=on"]), cwd=data)
     process.wait_until(lambda: postgres_ready(profile), 60, "PostgreSQL", pid, process.log_file(profile, "postgres"))
     with psycopg.connect(_admin_dsn(profile), autocommit=True) as conn:
-        for db in ("ferretdb", "dinamis"):
+        for db in ("ferretdb", "dinamis", "keycloak"):
             if not conn.execute("select 1 from pg_database where datname = %s", (db,)).fetchone():
                 conn.execute(f'CREATE DATABASE "{db}"')
     with psycopg.connect(profile.postgres_dsn, autocommit=True) as conn:
@@ -214,8 +217,21 @@ def start_ferretdb(profile: Profile) -> None:
     process.wait_until(lambda: ferretdb_ready(profile), 60, "FerretDB", pid, process.log_file(profile, "ferretdb"))
 
 
-STARTERS = {"postgres": start_postgres, "kafka": start_kafka, "ferretdb": start_ferretdb}
-READY = {"postgres": postgres_ready, "kafka": kafka_ready, "ferretdb": ferretdb_ready}
+# --- Keycloak ----------------------------------------------------------------------------
+
+def start_keycloak(profile: Profile) -> None:
+    """Keycloak stores its data in a ``keycloak`` database of the stack's PostgreSQL."""
+    pg = psycopg.conninfo.conninfo_to_dict(profile.postgres_dsn)
+    with psycopg.connect(profile.postgres_dsn, autocommit=True) as conn:
+        if not conn.execute("select 1 from pg_database where datname = 'keycloak'").fetchone():
+            conn.execute('CREATE DATABASE "keycloak"')
+    jdbc = f"jdbc:postgresql://{pg.get('host', '127.0.0.1')}:{pg.get('port', 5432)}/keycloak"
+    keycloak.start(profile, jdbc, str(pg.get("user", "dinamis")))
+
+
+STARTERS = {"postgres": start_postgres, "kafka": start_kafka, "ferretdb": start_ferretdb,
+            "keycloak": start_keycloak}
+READY = {"postgres": postgres_ready, "kafka": kafka_ready, "ferretdb": ferretdb_ready, "keycloak": keycloak.ready}
 STOP_SIGNAL = {"postgres": signal.SIGINT}  # PostgreSQL's "fast" shutdown; SIGTERM waits for clients
 
 

@@ -8,7 +8,6 @@ import sys
 import httpx
 
 from dinamis_cli.stack import process
-from dinamis_cli.stack.keys import dev_keys
 from dinamis_cli.stack.profile import SERVICES, Profile
 
 
@@ -25,7 +24,6 @@ def start_service(profile: Profile, name: str, timeout: float = 90.0) -> bool:
         raise ValueError(f"unknown service {name!r}")
     if process.read_pid(profile, name) is not None:
         return False
-    dev_keys(profile)
     pid = process.spawn(profile, name, [sys.executable, "-m", f"{name}_service"], env=profile.service_env(name),
                         cwd=profile.root)
     process.wait_until(lambda: healthy(profile, name), timeout, f"service {name}", pid,
