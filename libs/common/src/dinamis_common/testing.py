@@ -67,7 +67,7 @@ class _BrowserCookies(httpx.AsyncBaseTransport):
         self.jar = http.cookiejar.CookieJar(_LoopbackIsSecure())
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        compat = urllib.request.Request(str(request.url), method=request.method)
+        compat = urllib.request.Request(str(request.url), method=request.method)  # noqa: S310 - never opened
         self.jar.add_cookie_header(compat)
         if compat.has_header("Cookie"):
             request.headers["cookie"] = compat.get_header("Cookie")
