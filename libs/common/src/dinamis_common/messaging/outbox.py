@@ -28,7 +28,7 @@ from typing import Any
 from opentelemetry import propagate
 from pymongo import ASCENDING, AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, OperationFailure
 
 from dinamis_common.messaging.envelope import CloudEvent
 
@@ -105,9 +105,11 @@ class AggregateStore:
         events: Sequence[Outgoing] = (),
         push: dict[str, Any] | None = None,
         applied: str | None = None,
+        inc: dict[str, int] | None = None,
     ) -> bool:
         """Apply the change if nobody changed the aggregate since ``expected_version`` and, when
-        ``applied`` names an incoming event, only if that event was not applied before."""
+        ``applied`` names an incoming event, only if that event was not applied before. ``inc``
+        adds to other counters in the same write (e.g. a second outbox's pending count)."""
         query: dict[str, Any] = {"_id": _id, "version": expected_version}
         sets = dict(set_fields)
         for o in events:
@@ -116,28 +118,42 @@ class AggregateStore:
         if applied is not None:
             query["applied_events"] = {"$ne": applied}
             pushes["applied_events"] = applied
-        update: dict[str, Any] = {"$set": sets, "$inc": {"version": 1, "outbox_pending": len(events)}}
+        update: dict[str, Any] = {"$set": sets, "$inc": {**(inc or {}), "version": 1, "outbox_pending": len(events)}}
         if pushes:
             update["$push"] = pushes
         async with write_lock(self.collection, _id):
-            result = await self.collection.update_one(query, update)
+            try:
+                result = await self.collection.update_one(query, update)
+            except OperationFailure as exc:
+                raise as_duplicate_key(exc) from exc
         if result.modified_count and events:
             self._on_outbox(self.collection, _id)
         return bool(result.modified_count)
 
 
-async def pending_documents(collection: AsyncCollection, limit: int = 100) -> list[dict[str, Any]]:
-    cursor = collection.find({"outbox_pending": {"$gt": 0}}, {"outbox": 1}).limit(limit)
+async def pending_documents(collection: AsyncCollection, limit: int = 100, field: str = "outbox",
+                            counter: str = "outbox_pending") -> list[dict[str, Any]]:
+    cursor = collection.find({counter: {"$gt": 0}}, {field: 1}).limit(limit)
     return await cursor.to_list()
 
 
-async def mark_published(collection: AsyncCollection, _id: Any, event_ids: Sequence[str]) -> None:
+async def mark_published(collection: AsyncCollection, _id: Any, record_ids: Sequence[str], field: str = "outbox",
+                         counter: str = "outbox_pending") -> None:
     """Remove published records; the filter makes a second removal of the same ones a no-op."""
     async with write_lock(collection, _id):
         await collection.update_one(
-            {"_id": _id, **{f"outbox.{e}": {"$exists": True} for e in event_ids}},
-            {"$unset": {f"outbox.{e}": "" for e in event_ids}, "$inc": {"outbox_pending": -len(event_ids)}},
+            {"_id": _id, **{f"{field}.{e}": {"$exists": True} for e in record_ids}},
+            {"$unset": {f"{field}.{e}": "" for e in record_ids}, "$inc": {counter: -len(record_ids)}},
         )
+
+
+def as_duplicate_key(exc: OperationFailure) -> OperationFailure:
+    """An update that breaks a unique index is a ``DuplicateKeyError`` on MongoDB; FerretDB 1.24
+    reports it as an ``InternalError`` carrying PostgreSQL's unique-violation (SQLSTATE 23505).
+    Callers see ``DuplicateKeyError`` on both."""
+    if isinstance(exc, DuplicateKeyError) or ("23505" not in str(exc) and "duplicate key" not in str(exc)):
+        return exc
+    return DuplicateKeyError(str(exc), 11000, exc.details)
 
 
 def collection_of(client: AsyncMongoClient, database: str, name: str) -> AsyncCollection:

@@ -38,7 +38,12 @@ class OutboxRelay:
         poll_seconds: float = 2.0,
         after_publish: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
         concurrency: int = 32,
+        field: str = "outbox",
+        counter: str = "outbox_pending",
     ) -> None:
+        """``field`` / ``counter``: the map of records and its pending count in each document (the
+        event outbox by default; a service may keep other side effects, e-mails say, the same way)."""
+        self.field, self.counter = field, counter
         self.collections = list(collections)
         self._publish = publish
         self.poll_seconds = poll_seconds
@@ -58,7 +63,7 @@ class OutboxRelay:
         """Full scan of every collection (start-up and fallback)."""
         sent = 0
         for collection in self.collections:
-            while docs := await pending_documents(collection):
+            while docs := await pending_documents(collection, field=self.field, counter=self.counter):
                 sent += sum(await asyncio.gather(*(self._drain_document(collection, d) for d in docs)))
                 if len(docs) < 100:
                     break
@@ -70,20 +75,20 @@ class OutboxRelay:
         return sum(await asyncio.gather(*jobs))
 
     async def _drain_id(self, collection: AsyncCollection, _id: Any) -> int:
-        doc = await collection.find_one({"_id": _id}, {"outbox": 1})
+        doc = await collection.find_one({"_id": _id}, {self.field: 1})
         return await self._drain_document(collection, doc) if doc else 0
 
     async def _drain_document(self, collection: AsyncCollection, doc: dict[str, Any]) -> int:
-        event_ids = sorted(doc.get("outbox") or {})
+        event_ids = sorted(doc.get(self.field) or {})
         if not event_ids:
             return 0
         async with self._gate:
             for event_id in event_ids:
-                record = doc["outbox"][event_id]
+                record = doc[self.field][event_id]
                 await self._publish_in_trace(record)
                 if self._after_publish is not None:
                     await self._after_publish(record)
-            await mark_published(collection, doc["_id"], event_ids)
+            await mark_published(collection, doc["_id"], event_ids, self.field, self.counter)
         self.published += len(event_ids)
         return len(event_ids)
 
@@ -121,7 +126,7 @@ class OutboxRelay:
             self._wake.clear()
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self.run(), name="outbox-relay")
+        self._task = asyncio.create_task(self.run(), name=f"{self.field}-relay")
 
     async def stop(self) -> None:
         if self._task is not None:
