@@ -1,5 +1,6 @@
 """An in-memory request repository with the Mongo one's semantics (duplicate ids refused,
-optimistic version check, an incoming event applied once)."""
+optimistic version check, an incoming event applied once), and an in-memory entity directory
+with the Mongo one's (a snapshot kept only if its version is newer)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import copy
 from datetime import datetime
 
 import pytest
+from requests_service.domain.entities import Entity
 from requests_service.domain.model import Request
 
 
@@ -44,6 +46,30 @@ class InMemoryRequests:
         mine = [r for r in self.rows.values() if r.requester.user_id == owner_id
                 and (before is None or r.submitted_at < before)]
         return sorted(mine, key=lambda r: r.submitted_at, reverse=True)[:limit]
+
+
+class InMemoryEntities:
+    def __init__(self) -> None:
+        self.rows: dict[str, Entity] = {}
+
+    async def get(self, entity_id: str) -> Entity | None:
+        return self.rows.get(entity_id)
+
+    async def apply(self, entity: Entity) -> bool:
+        held = self.rows.get(entity.entity_id)
+        if held is not None and held.version >= entity.version:
+            return False
+        self.rows[entity.entity_id] = entity
+        return True
+
+
+@pytest.fixture
+def entities() -> InMemoryEntities:
+    """Knows ``ent-1``: an approved scientific lab, eligible for both missions."""
+    directory = InMemoryEntities()
+    directory.rows["ent-1"] = Entity(entity_id="ent-1", name="Lab 1", kind="scientific", status="approved",
+                                     eligible_missions=frozenset({"pleiades", "spot-6-7"}), version=3)
+    return directory
 
 
 @pytest.fixture

@@ -4,54 +4,53 @@ from __future__ import annotations
 
 import pytest
 from requests_service.domain.errors import IdempotencyKeyReused, InvalidAoi, RequestNotFound
-from requests_service.domain.model import Requester
 from requests_service.service_layer.handlers import SubmitRequest, apply_event, submit
 
 AOI = {"type": "Polygon", "coordinates": [[[3.8, 43.6], [3.9, 43.6], [3.9, 43.7], [3.8, 43.7], [3.8, 43.6]]]}
 
 
 def cmd(user: str = "alice", key: str | None = None, title: str = "Dunes") -> SubmitRequest:
-    return SubmitRequest(title=title, mission="pleiades", aoi=AOI,
-                         requester=Requester(user, "ent-1", "scientific"), idempotency_key=key)
+    return SubmitRequest(title=title, mission="pleiades", aoi=AOI, user_id=user, entity_id="ent-1",
+                         idempotency_key=key)
 
 
-async def test_a_submission_stores_one_request_and_publishes_its_submission(repo):
-    request, created = await submit(cmd(), repo)
+async def test_a_submission_stores_one_request_and_publishes_its_submission(repo, entities):
+    request, created = await submit(cmd(), repo, entities)
     assert created and request.status == "submitted" and request.area_km2 > 80
     assert list(repo.rows) == [request.id]
     assert len(repo.published) == 1
 
 
-async def test_the_same_idempotency_key_and_body_return_the_same_request(repo):
-    first, created = await submit(cmd(key="k1"), repo)
-    again, created_again = await submit(cmd(key="k1"), repo)
+async def test_the_same_idempotency_key_and_body_return_the_same_request(repo, entities):
+    first, created = await submit(cmd(key="k1"), repo, entities)
+    again, created_again = await submit(cmd(key="k1"), repo, entities)
     assert (created, created_again) == (True, False)
     assert again.id == first.id and len(repo.rows) == 1 and len(repo.published) == 1
 
 
-async def test_the_same_key_with_another_body_is_refused(repo):
-    await submit(cmd(key="k1"), repo)
+async def test_the_same_key_with_another_body_is_refused(repo, entities):
+    await submit(cmd(key="k1"), repo, entities)
     with pytest.raises(IdempotencyKeyReused):
-        await submit(cmd(key="k1", title="Something else"), repo)
+        await submit(cmd(key="k1", title="Something else"), repo, entities)
     assert len(repo.rows) == 1
 
 
-async def test_two_users_may_use_the_same_key(repo):
-    a, _ = await submit(cmd("alice", key="k1"), repo)
-    b, _ = await submit(cmd("bob", key="k1"), repo)
+async def test_two_users_may_use_the_same_key(repo, entities):
+    a, _ = await submit(cmd("alice", key="k1"), repo, entities)
+    b, _ = await submit(cmd("bob", key="k1"), repo, entities)
     assert a.id != b.id and len(repo.rows) == 2
 
 
-async def test_an_invalid_aoi_stores_nothing(repo):
+async def test_an_invalid_aoi_stores_nothing(repo, entities):
     bad = SubmitRequest(title="x", mission="pleiades", aoi={"type": "Point", "coordinates": [0, 0]},
-                        requester=Requester("alice", None, "institutional"))
+                        user_id="alice", entity_id="ent-1")
     with pytest.raises(InvalidAoi):
-        await submit(bad, repo)
+        await submit(bad, repo, entities)
     assert repo.rows == {} and repo.published == []
 
 
-async def test_an_upstream_event_is_applied_once(repo):
-    request, _ = await submit(cmd(), repo)
+async def test_an_upstream_event_is_applied_once(repo, entities):
+    request, _ = await submit(cmd(), repo, entities)
 
     def review(r):
         r.review_opened("pleiades-science", r.submitted_at)

@@ -16,3 +16,7 @@ class IdempotencyKeyReused(RequestsError):
 
 class ConcurrentUpdate(RequestsError):
     pass
+
+
+class NotEligible(RequestsError):
+    """The requester's entity may not order (yet): no entity, unknown, not approved, or not for this mission."""

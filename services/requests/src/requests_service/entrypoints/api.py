@@ -9,10 +9,9 @@ from dinamis_common.http import CurrentPrincipal
 from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 
 from requests_service.domain.errors import RequestNotFound
-from requests_service.domain.model import Requester
 from requests_service.entrypoints.schemas import RequestCreate, RequestPage, RequestPublic
 from requests_service.service_layer import handlers
-from requests_service.service_layer.ports import RequestRepository
+from requests_service.service_layer.ports import EntityDirectory, RequestRepository
 
 router = APIRouter(prefix="/api/requests", tags=["requests"])
 
@@ -21,8 +20,12 @@ def _repo(request: Request) -> RequestRepository:
     return request.app.state.repository
 
 
+def _entities(request: Request) -> EntityDirectory:
+    return request.app.state.entities
+
+
 @router.post("", status_code=201, response_model=RequestPublic,
-             summary="Submit a request (any authenticated user, for themself)")
+             summary="Submit a request (a member of an approved entity eligible for the mission, for themself)")
 async def submit_request(
     body: RequestCreate,
     principal: CurrentPrincipal,
@@ -30,13 +33,11 @@ async def submit_request(
     response: Response,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> RequestPublic:
-    category = "scientific" if principal.entity_category == "scientific" else "institutional"
     cmd = handlers.SubmitRequest(
-        title=body.title, mission=body.mission, aoi=body.aoi,
-        requester=Requester(principal.subject, principal.entity_id, category),
-        idempotency_key=idempotency_key,
+        title=body.title, mission=body.mission, aoi=body.aoi, user_id=principal.subject,
+        entity_id=principal.entity_id, idempotency_key=idempotency_key,
     )
-    created, is_new = await handlers.submit(cmd, _repo(request))
+    created, is_new = await handlers.submit(cmd, _repo(request), _entities(request))
     if not is_new:
         response.status_code = status.HTTP_200_OK
     response.headers["Location"] = f"/api/requests/{created.id}"

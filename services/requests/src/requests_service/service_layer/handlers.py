@@ -1,4 +1,4 @@
-"""Use cases of the request-intake service: plain functions over a repository."""
+"""Use cases of the request-intake service: plain functions over a repository and the entity directory."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ from typing import Any
 from uuid6 import uuid7
 
 from requests_service.domain.aoi import parse_aoi
-from requests_service.domain.errors import ConcurrentUpdate, IdempotencyKeyReused, RequestNotFound
+from requests_service.domain.entities import may_submit
+from requests_service.domain.errors import ConcurrentUpdate, IdempotencyKeyReused, NotEligible, RequestNotFound
 from requests_service.domain.model import Request, Requester
-from requests_service.service_layer.ports import RequestRepository
+from requests_service.service_layer.ports import EntityDirectory, RequestRepository
 
 _IDEMPOTENCY_NS = uuid.UUID("6f1d7a1e-2b1c-4a55-9a57-6d1f3c0b8e21")
 
@@ -25,7 +26,8 @@ class SubmitRequest:
     title: str
     mission: str
     aoi: dict[str, Any]
-    requester: Requester
+    user_id: str
+    entity_id: str | None
     idempotency_key: str | None = None
 
 
@@ -34,21 +36,33 @@ def _fingerprint(cmd: SubmitRequest) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-async def submit(cmd: SubmitRequest, repo: RequestRepository, now: Callable[[], datetime] | None = None
-                 ) -> tuple[Request, bool]:
+async def submit(cmd: SubmitRequest, repo: RequestRepository, entities: EntityDirectory,
+                 now: Callable[[], datetime] | None = None) -> tuple[Request, bool]:
     """Returns the request and whether it was created now (``False``: an idempotent replay).
 
+    Only members of an approved entity eligible for the mission may submit; the routing
+    category is the entity's kind as this service knows it (a token's claim may be stale).
     With an Idempotency-Key the request id is derived from (caller, key): a replay collides
     on the id, so two concurrent replays can never create two requests.
     """
     aoi, area = parse_aoi(cmd.aoi)
     fingerprint = _fingerprint(cmd)
     if cmd.idempotency_key:
-        request_id = str(uuid.uuid5(_IDEMPOTENCY_NS, f"{cmd.requester.user_id}\x00{cmd.idempotency_key}"))
+        request_id = str(uuid.uuid5(_IDEMPOTENCY_NS, f"{cmd.user_id}\x00{cmd.idempotency_key}"))
     else:
         request_id = str(uuid7())
+    entity = await entities.get(cmd.entity_id) if cmd.entity_id else None
+    try:
+        may_submit(entity, cmd.entity_id, cmd.mission)
+    except NotEligible:
+        # a retry of a request accepted before the entity lost its eligibility still gets its answer
+        if cmd.idempotency_key and (done := await repo.get(request_id)) and done.fingerprint == fingerprint:
+            return done, False
+        raise
+    assert entity is not None  # may_submit refuses an unknown entity
+    requester = Requester(cmd.user_id, cmd.entity_id, entity.kind)
     request = Request.submit(id=request_id, title=cmd.title, mission=cmd.mission, aoi=aoi, area_km2=area,
-                             requester=cmd.requester, at=(now or _utcnow)(), fingerprint=fingerprint)
+                             requester=requester, at=(now or _utcnow)(), fingerprint=fingerprint)
     if await repo.add(request):
         return request, True
     existing = await repo.get(request_id)

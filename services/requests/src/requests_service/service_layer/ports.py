@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
+from requests_service.domain.entities import Entity
 from requests_service.domain.model import Request
 
 
@@ -19,3 +20,12 @@ class RequestRepository(Protocol):
         """Store changes if nobody else did since ``request.version`` (and the event is new)."""
 
     async def list_for_owner(self, owner_id: str, limit: int, before: datetime | None) -> list[Request]: ...
+
+
+class EntityDirectory(Protocol):
+    """The entities this service has learnt from the accounts events (its own read model)."""
+
+    async def get(self, entity_id: str) -> Entity | None: ...
+
+    async def apply(self, entity: Entity) -> bool:
+        """Keep ``entity`` if its version is newer than the one held; ``False`` if it changed nothing."""
