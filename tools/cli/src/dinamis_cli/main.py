@@ -88,6 +88,8 @@ def up(profile: ProfileOpt = None, demo: Annotated[bool, typer.Option(help="load
     table.add_row("Kafka", p.kafka_bootstrap)
     table.add_row("MongoDB wire (FerretDB)", p.mongodb_uri)
     table.add_row("PostgreSQL", p.postgres_dsn)
+    table.add_row("e-mail (SMTP)", "{}:{}".format(*p.smtp_address) + ("" if p.external("mail") else
+                                                                        " · sink: read with `dinamis mail`"))
     table.add_row("Keycloak (realm dinamis)", f"{p.issuer}/account · admin console {p.keycloak_url}/admin "
                   f"(admin, password in {p.path('keycloak', 'admin-password')})")
     Console().print(table)
@@ -142,6 +144,36 @@ def token(
     except (httpx.HTTPError, RuntimeError) as exc:
         console.print(f"[red]Keycloak did not answer as expected ({exc}): is the stack up? `dinamis up`[/]")
         raise typer.Exit(2) from exc
+
+
+@app.command()
+def mail(
+    to: Annotated[str | None, typer.Option(help="only the messages to this address")] = None,
+    last: Annotated[bool, typer.Option("--last", help="print the newest message's text (its links included)")] = False,
+    profile: ProfileOpt = None,
+) -> None:
+    """The e-mails the stack's SMTP sink kept (Keycloak's and the services'), oldest first."""
+    from dinamis_cli.stack.mail import received_at
+
+    try:
+        found = stack.messages(stack.load_profile(profile), to)
+    except RuntimeError as exc:
+        console.print(f"[yellow]{exc}[/]")
+        raise typer.Exit(2) from exc
+    if last:
+        if not found:
+            raise typer.Exit(1)
+        body = found[-1].get_body(("plain", "html"))
+        print(f"Subject: {found[-1]['subject']}\nTo: {found[-1]['to']}\n\n{body.get_content() if body else ''}")
+        return
+    table = Table(title=f"{len(found)} message(s)")
+    for col in ("received", "to", "subject"):
+        table.add_column(col)
+    for m in found:
+        at = received_at(m)
+        table.add_row(at.astimezone().strftime("%Y-%m-%d %H:%M:%S") if at else "-", str(m["to"] or "-"),
+                      str(m["subject"] or "-"))
+    Console().print(table)
 
 
 @app.command()

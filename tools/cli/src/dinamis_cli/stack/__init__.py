@@ -5,6 +5,7 @@ Importable API (used by ``dinamis``, the test suite and the benchmarks)::
     profile = load_profile("test")
     start_servers(profile); start_services(profile)
     mint_token(profile, "alice", "ent-1", ["user"])
+    messages(profile, to="alice@example.org")    # what the SMTP sink kept
     stop_all(profile)
 """
 
@@ -14,13 +15,14 @@ from collections.abc import Callable
 from typing import Any
 
 from dinamis_cli.stack import process
-from dinamis_cli.stack.keycloak import user_token
+from dinamis_cli.stack.keycloak import apply_realm, ensure_sim_user, user_token
+from dinamis_cli.stack.mail import messages
 from dinamis_cli.stack.profile import SERVERS, SERVICES, Profile, load_profile
 from dinamis_cli.stack.servers import READY, STARTERS, install_script, installed, stop_server
 from dinamis_cli.stack.services import healthy, start_service, start_services, stop_service
 
-__all__ = ["SERVERS", "SERVICES", "Profile", "ensure_installed", "load_profile", "mint_token",
-           "start_server", "start_servers", "start_service", "start_services", "status", "stop_all",
+__all__ = ["SERVERS", "SERVICES", "Profile", "ensure_installed", "ensure_sim_user", "load_profile", "messages",
+           "mint_token", "start_server", "start_servers", "start_service", "start_services", "status", "stop_all",
            "stop_service"]
 
 Step = Callable[[str], None]
@@ -38,6 +40,8 @@ def start_server(profile: Profile, name: str) -> bool:
     if profile.external(name) is not None:
         return False
     if process.read_pid(profile, name) is not None and READY[name](profile):
+        if name == "keycloak":
+            apply_realm(profile)  # a realm file changed since it started: applied now, no restart
         return False
     process.stop(profile, name)  # a stale or hung one
     STARTERS[name](profile)
@@ -81,7 +85,8 @@ def status(profile: Profile) -> list[dict[str, Any]]:
         rows.append({"name": name, "kind": "server", "pid": process.read_pid(profile, name),
                      "port": None if external else profile.ports[name],
                      "url": external or {"kafka": profile.kafka_bootstrap, "ferretdb": profile.mongodb_uri,
-                                         "postgres": profile.postgres_dsn, "keycloak": profile.issuer}[name],
+                                         "postgres": profile.postgres_dsn, "keycloak": profile.issuer,
+                                         "mail": "smtp://{}:{}".format(*profile.smtp_address)}[name],
                      "healthy": READY[name](profile), "external": external is not None})
     for name in SERVICES:
         rows.append({"name": name, "kind": "service", "pid": process.read_pid(profile, name),

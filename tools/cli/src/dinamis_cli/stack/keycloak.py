@@ -1,34 +1,41 @@
 """Keycloak, the identity provider, as a local process of the stack; the ``dinamis`` realm applied
-from ``deploy/keycloak/dinamis-realm.json`` (the same file production imports), and development
-users with real Keycloak access tokens.
+from ``deploy/keycloak/dinamis-realm.json`` (the same file production imports), the simulated
+identity providers of development (``keycloak_sims``), and development users with real Keycloak
+access tokens.
 
 Everything here talks to Keycloak's admin REST API with the bootstrap administrator of the
-profile, whose password is generated on first start and kept in the state directory (0600),
-never in the repository. An external Keycloak (``KEYCLOAK_URL``) is administered with
-``KEYCLOAK_ADMIN`` / ``KEYCLOAK_ADMIN_PASSWORD``.
+profile (``keycloak_admin``), whose password is generated on first start and kept in the state
+directory (0600), never in the repository.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-import re
-import secrets
 import time
 from pathlib import Path
-from typing import Any
 
 import httpx
 
 from dinamis_cli.stack import process
+from dinamis_cli.stack.keycloak_admin import (
+    REALM,
+    SVC_ACCOUNTS,
+    Admin,
+    _secret,
+    admin_credentials,
+    base_url,
+    client_secret,
+    fill,
+)
+from dinamis_cli.stack.keycloak_sims import apply_sims, ensure_sim_user, provider_values
 from dinamis_cli.stack.profile import Profile, cache_dir
 
+__all__ = ["REALM", "Admin", "_secret", "admin_credentials", "apply_realm", "base_url", "ensure_sim_user",
+           "realm_document", "user_token"]
+
 KEYCLOAK_VERSION = os.environ.get("KEYCLOAK_VERSION", "26.7.3")
-REALM = "dinamis"
 API_AUDIENCE = "dinamis-api"
 DEV_CLIENT = "dinamis-dev-cli"  # development only: never in the realm file, added by the stack
-PLACEHOLDER = re.compile(r"\$\{(DINAMIS_[A-Z0-9_]+)(?::([^}]*))?\}")
 
 
 def home() -> Path:
@@ -39,27 +46,8 @@ def installed() -> bool:
     return (home() / ".complete").exists()
 
 
-def base_url(profile: Profile) -> str:
-    return profile.keycloak_url
-
-
 def issuer(profile: Profile) -> str:
     return profile.issuer
-
-
-def _secret(profile: Profile, name: str) -> str:
-    path = profile.path("keycloak", name)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_urlsafe(24))
-    return path.read_text().strip()
-
-
-def admin_credentials(profile: Profile) -> tuple[str, str]:
-    if profile.external("keycloak"):
-        return os.environ.get("KEYCLOAK_ADMIN", "admin"), os.environ["KEYCLOAK_ADMIN_PASSWORD"]
-    return "admin", _secret(profile, "admin-password")
 
 
 # --- the process ----------------------------------------------------------------------------
@@ -93,42 +81,19 @@ def realm_file(profile: Profile) -> Path:
     return profile.root / "deploy" / "keycloak" / "dinamis-realm.json"
 
 
-def realm_document(profile: Profile) -> dict[str, Any]:
-    """The realm file with its ``${DINAMIS_…:default}`` placeholders filled from the environment
-    (Keycloak's ``--import-realm`` fills the same syntax in production)."""
-    values = {"DINAMIS_PORTAL_URL": profile.service_url("gateway"), **os.environ}
-    text = PLACEHOLDER.sub(lambda m: values.get(m[1], m[2] or ""), realm_file(profile).read_text())
-    return json.loads(text)
+def realm_values(profile: Profile) -> dict[str, str]:
+    """What fills the realm files' placeholders: the profile's portal, mail sink, generated client
+    secrets and (dev/test) simulated providers; the environment overrides any of them."""
+    smtp_host, smtp_port = profile.smtp_address
+    return {"DINAMIS_PORTAL_URL": profile.service_url("gateway"), "DINAMIS_SMTP_HOST": smtp_host,
+            "DINAMIS_SMTP_PORT": str(smtp_port), "DINAMIS_SVC_ACCOUNTS_SECRET": client_secret(profile, SVC_ACCOUNTS),
+            **provider_values(profile), **os.environ}
 
 
-class Admin:
-    """Keycloak's admin REST API as the profile's administrator."""
-
-    def __init__(self, profile: Profile) -> None:
-        self.profile = profile
-        self.http = httpx.Client(base_url=base_url(profile), timeout=30)
-        user, password = admin_credentials(profile)
-        r = self.http.post("/realms/master/protocol/openid-connect/token",
-                           data={"grant_type": "password", "client_id": "admin-cli", "username": user,
-                                 "password": password})
-        r.raise_for_status()
-        self.http.headers["authorization"] = f"Bearer {r.json()['access_token']}"
-
-    def __enter__(self) -> Admin:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.http.close()
-
-    def call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        r = self.http.request(method, f"/admin/realms{path}", **kwargs)
-        if r.status_code >= 400 and not (method == "GET" and r.status_code == 404):
-            raise RuntimeError(f"Keycloak {method} {path}: {r.status_code} {r.text[:300]}")
-        return r
-
-    def client(self, client_id: str) -> dict[str, Any] | None:
-        found = self.call("GET", f"/{REALM}/clients", params={"clientId": client_id}).json()
-        return found[0] if found else None
+def realm_document(profile: Profile) -> dict:
+    """The realm file with its ``${DINAMIS_…:default}`` placeholders filled (Keycloak's
+    ``--import-realm`` fills the same syntax from the environment in production)."""
+    return fill(realm_file(profile), realm_values(profile))
 
 
 DEV_CLIENT_DOCUMENT = {
@@ -138,24 +103,18 @@ DEV_CLIENT_DOCUMENT = {
 
 
 def apply_realm(profile: Profile) -> None:
-    """Create the realm from the file, with the development client; when either changed since,
-    recreate it (development and test stacks only: their users are development users, made
-    again on demand). An external Keycloak's realm is only created when missing."""
-    document = realm_document(profile)
-    digest = hashlib.sha256(json.dumps([document, DEV_CLIENT_DOCUMENT], sort_keys=True).encode()).hexdigest()
-    marker = profile.path("keycloak", "realm.sha256")
+    """Create the realm from the file, with the development client, and the simulated providers;
+    when a file changed since, recreate its realm (development and test stacks only: their users
+    are development users, made again on demand). An external Keycloak's realm is only created
+    when missing, and it gets no simulated provider."""
+    values = realm_values(profile)
+    external = profile.external("keycloak") is not None
     with Admin(profile) as admin:
-        exists = admin.call("GET", f"/{REALM}").status_code == 200
-        if exists and marker.exists() and marker.read_text() == digest:
-            return
-        if exists and not profile.external("keycloak"):
-            admin.call("DELETE", f"/{REALM}")
-        if not exists or not profile.external("keycloak"):
-            admin.call("POST", "", json=document)
+        apply_sims(admin, profile, values)
+        admin.put_realm(fill(realm_file(profile), values), profile.path("keycloak", "realm.sha256"),
+                        replace=not external, extra=DEV_CLIENT_DOCUMENT)
         if admin.client(DEV_CLIENT) is None:
             admin.call("POST", f"/{REALM}/clients", json=DEV_CLIENT_DOCUMENT)
-    marker.parent.mkdir(parents=True, exist_ok=True)
-    marker.write_text(digest)
 
 
 # --- development users and their tokens -------------------------------------------------------

@@ -2,25 +2,26 @@
 
 Two profiles so the test suite never collides with a running development stack:
 ``dev`` (default) and ``test``. Every port can be overridden with ``DINAMIS_<NAME>_PORT``;
-``KAFKA_BOOTSTRAP_SERVERS`` / ``MONGODB_URI`` / ``POSTGRES_DSN`` / ``KEYCLOAK_URL`` make that server external
-(not started here).
+``KAFKA_BOOTSTRAP_SERVERS`` / ``MONGODB_URI`` / ``POSTGRES_DSN`` / ``KEYCLOAK_URL`` / ``SMTP_HOST`` make that
+server external (not started here).
 """
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 SERVICES = ("accounts", "catalogue", "requests", "arbitration", "provisioning", "gateway")
-SERVERS = ("postgres", "kafka", "ferretdb", "keycloak")
+SERVERS = ("postgres", "kafka", "ferretdb", "mail", "keycloak")
 
 _PORTS = {
-    "dev": {"kafka": 9092, "kafka_controller": 9093, "postgres": 55432, "ferretdb": 27017, "keycloak": 8080,
-            "keycloak_management": 8079, "gateway": 8000,
+    "dev": {"kafka": 9092, "kafka_controller": 9093, "postgres": 55432, "ferretdb": 27017, "mail": 2525,
+            "keycloak": 8080, "keycloak_management": 8079, "gateway": 8000,
             "accounts": 8001, "catalogue": 8002, "requests": 8003, "arbitration": 8004, "provisioning": 8005},
-    "test": {"kafka": 19092, "kafka_controller": 19093, "postgres": 55433, "ferretdb": 27018, "keycloak": 18080,
-             "keycloak_management": 18079, "gateway": 18000,
+    "test": {"kafka": 19092, "kafka_controller": 19093, "postgres": 55433, "ferretdb": 27018, "mail": 12525,
+             "keycloak": 18080, "keycloak_management": 18079, "gateway": 18000,
              "accounts": 18001, "catalogue": 18002, "requests": 18003, "arbitration": 18004,
              "provisioning": 18005},
 }
@@ -56,7 +57,8 @@ class Profile:
 
     def external(self, server: str) -> str | None:
         return os.environ.get({"kafka": "KAFKA_BOOTSTRAP_SERVERS", "ferretdb": "MONGODB_URI",
-                               "postgres": "POSTGRES_DSN", "keycloak": "KEYCLOAK_URL"}[server]) or None
+                               "postgres": "POSTGRES_DSN", "keycloak": "KEYCLOAK_URL",
+                               "mail": "SMTP_HOST"}[server]) or None
 
     @property
     def kafka_bootstrap(self) -> str:
@@ -75,6 +77,13 @@ class Profile:
         return (self.external("keycloak") or f"http://127.0.0.1:{self.ports['keycloak']}").rstrip("/")
 
     @property
+    def smtp_address(self) -> tuple[str, int]:
+        """Where e-mail is sent: the external SMTP server (``SMTP_HOST``/``SMTP_PORT``) or the stack's sink."""
+        if host := self.external("mail"):
+            return host, int(os.environ.get("SMTP_PORT", "25"))
+        return "127.0.0.1", self.ports["mail"]
+
+    @property
     def issuer(self) -> str:
         """The ``dinamis`` realm of Keycloak: issuer of every access token the services accept."""
         return f"{self.keycloak_url}/realms/dinamis"
@@ -90,8 +99,22 @@ class Profile:
             "AUTH_JWKS_URL": f"{self.issuer}/protocol/openid-connect/certs",
             "AUTH_ISSUER": self.issuer, "AUTH_AUDIENCE": "dinamis-api",
             "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
+            "SMTP_HOST": self.smtp_address[0], "SMTP_PORT": str(self.smtp_address[1]),
+            "SMTP_FROM": os.environ.get("SMTP_FROM", "no-reply@dinamis.invalid"),
+            "PORTAL_URL": self.service_url("gateway"),
         }
         env.update({f"{s.upper()}_URL": self.service_url(s) for s in SERVICES if s != "gateway"})
+        if name == "accounts":  # it administers the realm's users through Keycloak's admin REST API
+            from dinamis_cli.stack.keycloak_admin import REALM, SVC_ACCOUNTS, client_secret
+            from dinamis_cli.stack.pki import ensure_signing_pki
+
+            env.update({"KEYCLOAK_URL": self.keycloak_url, "KEYCLOAK_REALM": REALM, "KEYCLOAK_CLIENT_ID": SVC_ACCOUNTS,
+                        "KEYCLOAK_CLIENT_SECRET": client_secret(self, SVC_ACCOUNTS)})
+            # membership certificates are signed with the profile's development PKI (production
+            # mounts a real key and certificate at the same settings)
+            pki = ensure_signing_pki(self.path("pki"))
+            env.update({"CERTIFICATE_KEY_FILE": str(pki.key), "CERTIFICATE_CERT_FILE": str(pki.cert),
+                        "CERTIFICATE_TRUST_FILES": json.dumps([str(pki.root)])})
         return env
 
 

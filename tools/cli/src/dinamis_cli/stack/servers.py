@@ -1,5 +1,5 @@
 """The real servers, as local processes: PostgreSQL 15 + PostGIS, Kafka 4.3 (KRaft), FerretDB,
-Keycloak 26 (identity provider, on the same PostgreSQL).
+an SMTP sink (``mail``), Keycloak 26 (identity provider, on the same PostgreSQL).
 
 Installed by ``scripts/install/*.sh`` into a cache shared by every clone and profile
 (``~/.cache/dinamis``); data under the profile's state directory.
@@ -19,7 +19,7 @@ from pathlib import Path
 import psycopg
 from pymongo import MongoClient
 
-from dinamis_cli.stack import keycloak, process
+from dinamis_cli.stack import keycloak, mail, process
 from dinamis_cli.stack.profile import Profile, cache_dir
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
@@ -38,6 +38,8 @@ def installed(name: str) -> bool:
         return (cache_dir() / "kafka" / KAFKA_VERSION / ".complete").exists()
     if name == "keycloak":
         return keycloak.installed()
+    if name == "mail":
+        return True  # aiosmtpd, a dependency of this package
     return (cache_dir() / "ferretdb" / FERRETDB_VERSION / "ferretdb").exists()
 
 
@@ -229,9 +231,10 @@ def start_keycloak(profile: Profile) -> None:
     keycloak.start(profile, jdbc, str(pg.get("user", "dinamis")))
 
 
-STARTERS = {"postgres": start_postgres, "kafka": start_kafka, "ferretdb": start_ferretdb,
+STARTERS = {"postgres": start_postgres, "kafka": start_kafka, "ferretdb": start_ferretdb, "mail": mail.start,
             "keycloak": start_keycloak}
-READY = {"postgres": postgres_ready, "kafka": kafka_ready, "ferretdb": ferretdb_ready, "keycloak": keycloak.ready}
+READY = {"postgres": postgres_ready, "kafka": kafka_ready, "ferretdb": ferretdb_ready, "mail": mail.ready,
+         "keycloak": keycloak.ready}
 STOP_SIGNAL = {"postgres": signal.SIGINT}  # PostgreSQL's "fast" shutdown; SIGTERM waits for clients
 
 
