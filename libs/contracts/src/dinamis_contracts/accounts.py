@@ -93,6 +93,24 @@ class EntityEligibilityChangedV1(EntitySnapshot):
     reason: str
 
 
+# --- the Charter and the User Licences ---------------------------------------------------------
+
+DOCUMENT_TOPIC = "accounts.document.events.v1"
+DOCUMENT_PUBLISHED = "fr.dinamis.accounts.document.published.v1"
+
+
+class DocumentPublishedV1(Payload):
+    """A version of the Charter or of a User Licence is now the current one; entities that have
+    not accepted it lose eligibility for the missions it governs until they do."""
+
+    document_id: str
+    version: str
+    title: str
+    sha256: str
+    missions: list[Mission]
+    published_at: datetime
+
+
 # --- users (people attached to an entity) ------------------------------------------------------
 
 USER_TOPIC = "accounts.user.events.v1"

@@ -1,20 +1,80 @@
-"""Composition root of the accounts service (skeleton: the caller's identity and entity activity;
-subscriptions, users and roles come with Keycloak)."""
+"""Composition root of the accounts service: entity subscriptions and licences, users and roles,
+the membership certificates, and Keycloak kept in step."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from dinamis_common.runtime import Runtime
-from dinamis_contracts import requests
+from dinamis_contracts import accounts, requests
 from fastapi import FastAPI
 from opentelemetry.sdk.trace.export import SpanExporter
 
-from accounts_service.entrypoints import api, consumers
+from accounts_service.adapters.certificate import PadesCertificates
+from accounts_service.adapters.keycloak import KeycloakIdentityProvider
+from accounts_service.adapters.legal_texts import shipped
+from accounts_service.adapters.mail import SmtpSender, mail_relay
+from accounts_service.adapters.repository import MongoCertificates, MongoDocuments, MongoEntities, MongoUsers
+from accounts_service.domain import errors
+from accounts_service.entrypoints.api import certificates, documents, entities, me, subscriptions, users
+from accounts_service.entrypoints.consumers import activity, own_events
+from accounts_service.service_layer.context import Accounts, Rules
+from accounts_service.service_layer.ports import CertificateIssuer, IdentityProvider
 from accounts_service.settings import Settings
 
+ERRORS = {errors.InvalidInput: 422, errors.NotFound: 404, errors.Conflict: 409, errors.LinkInvalid: 410,
+          errors.NotAllowed: 403, errors.ConcurrentUpdate: 409}
 
-def create_app(settings: Settings | None = None, span_exporter: SpanExporter | None = None) -> FastAPI:
+
+def create_app(settings: Settings | None = None, span_exporter: SpanExporter | None = None, *,
+               certificates_issuer: CertificateIssuer | None = None,
+               identity: IdentityProvider | None = None) -> FastAPI:
     settings = settings or Settings()
     runtime = Runtime(settings, span_exporter)
-    activity = runtime.store("entity_activity")
-    runtime.subscribe(requests.TOPIC, consumers.GROUP, consumers.requests_handler(activity))
-    return runtime.create_app(title="DINAMIS accounts", routers=[api.router], indexed=[activity], activity=activity)
+    mails = mail_relay([], SmtpSender(settings.smtp_host, settings.smtp_port, settings.smtp_from),
+                       settings.outbox_poll_seconds)
+    entity_repo = MongoEntities(runtime.store("entities"), mails.wake)
+    user_repo = MongoUsers(runtime.store("users"), mails.wake)
+    mails.collections.extend([entity_repo.collection, user_repo.collection])
+    document_repo = MongoDocuments(runtime.store("documents"))
+    certificate_store = MongoCertificates(runtime.db["certificates"])
+    keycloak = identity or KeycloakIdentityProvider(
+        settings.keycloak_url, settings.keycloak_realm, settings.keycloak_client_id, settings.keycloak_client_secret,
+        settings.keycloak_portal_client, settings.portal_url)
+    ctx = Accounts(
+        entities=entity_repo, users=user_repo, documents=document_repo, certificate_store=certificate_store,
+        certificates=certificates_issuer or PadesCertificates(
+            settings.certificate_key_file, settings.certificate_cert_file, settings.certificate_chain_files,
+            settings.certificate_trust_files, settings.certificate_timestamp_url),
+        identity=keycloak,
+        rules=Rules(portal_url=settings.portal_url, verification_ttl=timedelta(hours=settings.verification_link_hours),
+                    subscription_ttl=timedelta(hours=settings.verification_link_hours),
+                    acceptance_ttl=timedelta(days=settings.acceptance_link_days)))
+    activity_store = runtime.store("entity_activity")
+
+    runtime.publishes(accounts.ENTITY_TOPIC, accounts.USER_TOPIC, accounts.DOCUMENT_TOPIC)
+    runtime.subscribe(requests.TOPIC, activity.GROUP, activity.requests_handler(activity_store))
+    runtime.subscribe(accounts.USER_TOPIC, own_events.IDENTITY_SYNC, own_events.identity_sync(ctx))
+    runtime.subscribe(accounts.ENTITY_TOPIC, own_events.CORRESPONDENTS, own_events.correspondents(ctx))
+    runtime.subscribe(accounts.DOCUMENT_TOPIC, own_events.LICENCE_RENEWAL, own_events.licence_renewal(ctx))
+
+    async def publish_shipped_documents() -> None:
+        for document in shipped():
+            await document_repo.add(document)  # a no-op for versions already there
+
+    async def start_mails() -> None:
+        mails.start()
+
+    async def stop() -> None:
+        await mails.stop()
+        if identity is None:
+            await keycloak.close()
+
+    runtime.on_start.extend([publish_shipped_documents, start_mails])
+    runtime.on_stop.append(stop)
+    return runtime.create_app(
+        title="DINAMIS accounts",
+        routers=[subscriptions.router, documents.public, documents.router, users.public, users.router,
+                 entities.router, certificates.router, me.router],
+        indexed=[entity_repo, user_repo, document_repo, certificate_store, activity_store],
+        error_table=ERRORS, accounts=ctx, activity=activity_store)

@@ -1,5 +1,7 @@
 """Routes: ``/api/<service>/...`` (bearer token required, verified here and again by the
-service) and ``/stac/...`` (public catalogue discovery). Responses are streamed through."""
+service), ``/api/<service>/public/...`` (no token: what a person does before having an account,
+each such call authorised by the service itself, e.g. with an e-mailed link) and ``/stac/...``
+(public catalogue discovery). Responses are streamed through."""
 
 from __future__ import annotations
 
@@ -44,11 +46,15 @@ async def forward(request: Request, base_url: str, path: str) -> StreamingRespon
 @router.api_route("/api/{service}/{path:path}", methods=METHODS, include_in_schema=False)
 @router.api_route("/api/{service}", methods=METHODS, include_in_schema=False)
 async def api(request: Request, service: Annotated[str, Path(max_length=32)], path: str = ""):
-    """Any authenticated caller; each service then checks roles and ownership itself."""
+    """Any authenticated caller (anyone under ``public/``); each service then checks roles and
+    ownership itself."""
     upstreams: dict[str, str] = request.app.state.upstreams
     if service not in upstreams:
         return JSONResponse({"error": "NotFound", "message": f"no service named {service!r}"}, 404)
-    await request.app.state.verifier.verify(bearer_token(request.headers.get("authorization")))
+    if any(segment in (".", "..") for segment in path.split("/")):
+        return JSONResponse({"error": "NotFound", "message": "dot segments are not allowed in paths"}, 404)
+    if not (path == "public" or path.startswith("public/")):
+        await request.app.state.verifier.verify(bearer_token(request.headers.get("authorization")))
     suffix = f"/{path}" if path else ""
     return await forward(request, upstreams[service], f"/api/{service}{suffix}")
 

@@ -8,7 +8,7 @@ from dinamis_common.messaging.envelope import CloudEvent
 from dinamis_common.messaging.outbox import AggregateStore
 from dinamis_contracts import requests
 
-GROUP = "accounts.activity"
+GROUP = "accounts.activity"  # upstream: requests
 
 
 def requests_handler(activity: AggregateStore) -> Handler:

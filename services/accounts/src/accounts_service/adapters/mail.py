@@ -1,0 +1,42 @@
+"""Sending the e-mails that aggregates keep in their ``mails`` map, through SMTP.
+
+The same relay as the event outbox drains them (woken by the write, a slow scan as fallback),
+so an e-mail is sent at least once even if the process dies after the write. A crash between
+the send and its removal sends it twice, with the same Message-ID, which mail clients fold.
+"""
+
+from __future__ import annotations
+
+import logging
+from email.message import EmailMessage
+from email.utils import formatdate
+from typing import Any
+
+import aiosmtplib
+from dinamis_common.messaging.relay import OutboxRelay
+
+from accounts_service.adapters.repository import MAILS, MAILS_PENDING
+
+log = logging.getLogger(__name__)
+
+
+class SmtpSender:
+    def __init__(self, host: str, port: int, sender: str, timeout: float = 15.0) -> None:
+        self.host, self.port, self.sender, self.timeout = host, port, sender, timeout
+
+    async def send(self, record: dict[str, Any]) -> None:
+        message = EmailMessage()
+        message["From"] = f"DINAMIS <{self.sender}>"
+        message["To"] = record["to"]
+        message["Subject"] = record["subject"]
+        message["Date"] = formatdate(usegmt=True)
+        message["Message-ID"] = f"<{record['id']}@dinamis.mail>"
+        message.set_content(record["body"])
+        await aiosmtplib.send(message, hostname=self.host, port=self.port, timeout=self.timeout,
+                              start_tls=False, use_tls=False)
+        log.info("e-mail %s sent to %s", record["id"], record["to"])
+
+
+def mail_relay(collections: list[Any], sender: SmtpSender, poll_seconds: float) -> OutboxRelay:
+    return OutboxRelay(collections, sender.send, poll_seconds=poll_seconds, field=MAILS, counter=MAILS_PENDING,
+                       concurrency=4)

@@ -1,0 +1,108 @@
+"""The accounts service served in the test's loop on the real Kafka and FerretDB (its own Kafka
+namespace and database), e-mails delivered over SMTP to an aiosmtpd sink in this process,
+certificates signed with a development PKI, and a reader of the events it publishes. Keycloak
+is recorded here (its adapter is tested against the real Keycloak in tests/flow)."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import re
+import uuid
+from dataclasses import dataclass, field
+from email.message import Message
+from pathlib import Path
+
+import httpx
+import pytest
+from accounts_service.app import create_app
+from accounts_service.settings import Settings
+from aiokafka import AIOKafkaConsumer
+from aiosmtpd.controller import Controller
+from dinamis_cli.stack.pki import ensure_signing_pki
+from dinamis_common.devtokens import DEV_ISSUER, ensure_dev_keys, mint_token
+from dinamis_common.testing import InProcessServers, free_port
+from dinamis_contracts import accounts
+
+
+class Mailbox:
+    """An SMTP sink: every message received, parsed."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        self.messages.append(email.message_from_bytes(envelope.content))
+        return "250 OK"
+
+    async def to(self, address: str, count: int = 1, timeout: float = 15.0) -> list[Message]:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while len(found := [m for m in self.messages if m["To"] == address]) < count:
+            assert loop.time() < deadline, f"no e-mail to {address} (got {[m['To'] for m in self.messages]})"
+            await asyncio.sleep(0.05)
+        return found
+
+    async def link_token(self, address: str, nth: int = -1) -> str:
+        body = (await self.to(address, abs(nth) if nth < 0 else nth + 1))[nth].get_payload(decode=True).decode()
+        return re.search(r"[?&]token=([\w\-]+)", body)[1]
+
+
+@dataclass
+class RecordedIdentity:
+    pushed: list = field(default_factory=list)
+
+    async def push(self, user, entity_kind):
+        self.pushed.append((user.id, user.status, tuple(user.roles), entity_kind))
+        return user.keycloak_id or f"kc-{user.id}", True
+
+    async def lookup(self, keycloak_id):
+        return None
+
+
+@dataclass
+class AccountsService:
+    url: str
+    keys: tuple[Path, Path]
+    mailbox: Mailbox
+    events: AIOKafkaConsumer
+    identity: RecordedIdentity
+
+    def client(self, user: str | None = None, entity: str | None = None, roles=("user",)) -> httpx.AsyncClient:
+        headers = {"authorization": f"Bearer {mint_token(*self.keys, user=user, entity=entity, roles=roles)}"} \
+            if user else {}
+        return httpx.AsyncClient(base_url=self.url, headers=headers, timeout=30)
+
+    async def wire(self, count: int, timeout: float = 20.0) -> list:
+        """The next ``count`` records the service published on its entity and user topics."""
+        got = []
+        async with asyncio.timeout(timeout):
+            while len(got) < count:
+                got.append(await self.events.getone())
+        return got
+
+
+@pytest.fixture(scope="module")
+async def service(servers, tmp_path_factory):
+    unique = uuid.uuid4().hex[:10]
+    keys = ensure_dev_keys(tmp_path_factory.mktemp("keys"))
+    pki = ensure_signing_pki(tmp_path_factory.mktemp("pki"))
+    mailbox = Mailbox()
+    smtp = Controller(mailbox, hostname="127.0.0.1", port=free_port())
+    smtp.start()
+    port, ns = free_port(), f"t{unique}."
+    settings = Settings(kafka_bootstrap_servers=servers.kafka, mongodb_uri=servers.mongodb_uri,
+                        mongodb_database=f"t{unique}_accounts", kafka_namespace=ns, auth_issuer=DEV_ISSUER,
+                        auth_jwks_url=f"file://{keys[1]}", http_port=port, outbox_poll_seconds=0.5,
+                        smtp_port=smtp.port, certificate_key_file=pki.key, certificate_cert_file=pki.cert,
+                        certificate_trust_files=[pki.root])
+    identity = RecordedIdentity()
+    running = InProcessServers()
+    await running.start(create_app(settings, identity=identity), port, "accounts")
+    events = AIOKafkaConsumer(ns + accounts.ENTITY_TOPIC, ns + accounts.USER_TOPIC, bootstrap_servers=servers.kafka,
+                              group_id=None, auto_offset_reset="earliest")
+    await events.start()
+    yield AccountsService(f"http://127.0.0.1:{port}", keys, mailbox, events, identity)
+    await events.stop()
+    await running.stop()
+    smtp.stop()
