@@ -87,6 +87,11 @@ async def test_only_an_approved_entity_submits_for_its_missions_and_the_newest_s
         assert spot.status_code == 403
         assert spot.json()["message"] == (f"entity {ent} is not eligible for spot-6-7 "
                                           "(a licence to accept or a review pending)")
+        # what the portal shows before the requester fills in a form
+        shown = (await api.get("/api/requests/eligibility")).json()
+        assert shown == {"entity_id": ent, "missions": [
+            {"mission": "pleiades", "eligible": True, "reason": None},
+            {"mission": "spot-6-7", "eligible": False, "reason": spot.json()["message"]}]}
 
         late = [entity_event(accounts.ENTITY_SUBSCRIBED, ent, "subscribed", 1),
                 entity_event(accounts.LICENCE_ACCEPTED, ent, "awaiting-review", 2)]

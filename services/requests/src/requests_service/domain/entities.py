@@ -32,3 +32,18 @@ def may_submit(entity: Entity | None, entity_id: str | None, mission: str) -> No
     if mission not in entity.eligible_missions:
         raise NotEligible(f"entity {entity_id} is not eligible for {mission} "
                           "(a licence to accept or a review pending)")
+
+
+MISSIONS = ("pleiades", "spot-6-7")
+
+
+def eligibility(entity: Entity | None, entity_id: str | None) -> dict[str, str | None]:
+    """For each mission: ``None`` if a request may be submitted, else why not."""
+    reasons: dict[str, str | None] = {}
+    for mission in MISSIONS:
+        try:
+            may_submit(entity, entity_id, mission)
+            reasons[mission] = None
+        except NotEligible as exc:
+            reasons[mission] = str(exc)
+    return reasons

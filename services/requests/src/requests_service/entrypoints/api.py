@@ -8,8 +8,15 @@ from typing import Annotated
 from dinamis_common.http import CurrentPrincipal
 from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 
+from requests_service.domain.entities import eligibility
 from requests_service.domain.errors import RequestNotFound
-from requests_service.entrypoints.schemas import RequestCreate, RequestPage, RequestPublic
+from requests_service.entrypoints.schemas import (
+    EligibilityPublic,
+    MissionEligibility,
+    RequestCreate,
+    RequestPage,
+    RequestPublic,
+)
 from requests_service.service_layer import handlers
 from requests_service.service_layer.ports import EntityDirectory, RequestRepository
 
@@ -42,6 +49,15 @@ async def submit_request(
         response.status_code = status.HTTP_200_OK
     response.headers["Location"] = f"/api/requests/{created.id}"
     return RequestPublic.of(created)
+
+
+@router.get("/eligibility", response_model=EligibilityPublic,
+            summary="Which missions the caller may request now, and why not (authenticated)")
+async def my_eligibility(principal: CurrentPrincipal, request: Request) -> EligibilityPublic:
+    entity = await _entities(request).get(principal.entity_id) if principal.entity_id else None
+    reasons = eligibility(entity, principal.entity_id)
+    return EligibilityPublic(entity_id=principal.entity_id, missions=[
+        MissionEligibility(mission=m, eligible=r is None, reason=r) for m, r in reasons.items()])
 
 
 @router.get("/{request_id}", response_model=RequestPublic,

@@ -51,3 +51,14 @@ class RequestPublic(BaseModel):
 class RequestPage(BaseModel):
     items: list[RequestPublic]
     next_before: datetime | None = Field(description="pass as ?before= for the next page")
+
+
+class MissionEligibility(BaseModel):
+    mission: str
+    eligible: bool
+    reason: str | None = Field(description="why not, in words the requester can act on")
+
+
+class EligibilityPublic(BaseModel):
+    entity_id: str | None
+    missions: list[MissionEligibility]
