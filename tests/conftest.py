@@ -1,5 +1,6 @@
 """Cross-service fixtures: the whole system in this test process (for the trace test, with an
-in-memory span exporter) on the real Kafka, FerretDB and PostgreSQL."""
+in-memory span exporter) on the real Kafka, FerretDB and PostgreSQL, e-mail to an SMTP sink in
+this event loop, and an entity approved through the accounts service before the test starts."""
 
 from __future__ import annotations
 
@@ -10,6 +11,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from dinamis_cli.stack import load_profile
+from dinamis_cli.stack.mail import listen, messages_in
+from dinamis_cli.stack.membership import Organisation, subscribe_and_approve, wait_until_eligible
+from dinamis_cli.stack.pki import ensure_signing_pki
 from dinamis_common.devtokens import DEV_ISSUER, ensure_dev_keys, mint_token
 from dinamis_common.testing import InProcessServers, free_port
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -22,34 +27,55 @@ class InProcessStack:
     gateway: str
     keys: tuple[Path, Path]
     spans: InMemorySpanExporter
+    mail_dir: Path
+    entity: str = ""
 
-    def token(self, user: str, entity: str = "ent-test", roles=("user",), category: str = "institutional") -> str:
-        return mint_token(*self.keys, user=user, entity=entity, roles=roles, category=category)
+    def token(self, user: str, entity: str | None = None, roles=("user",), category: str = "institutional") -> str:
+        return mint_token(*self.keys, user=user, entity=entity or self.entity, roles=roles, category=category)
 
     def client(self, token: str | None = None) -> httpx.AsyncClient:
         headers = {"authorization": f"Bearer {token}"} if token else {}
         return httpx.AsyncClient(base_url=self.gateway, headers=headers, timeout=15.0)
+
+    async def mail(self, address: str) -> str:
+        found = await wait_until(lambda: _now(messages_in(self.mail_dir, to=address)))
+        return found[-1].get_body(("plain",)).get_content()
 
 
 @pytest.fixture
 async def inprocess_stack(servers, unique, tmp_path):
     exporter = InMemorySpanExporter()
     keys = ensure_dev_keys(tmp_path / "keys")
+    pki = ensure_signing_pki(tmp_path / "pki")
+    smtp_port = free_port()
+    sink = await listen(smtp_port, tmp_path / "mail")
     ports = {name: free_port() for name in SERVICES}
+    keycloak = {k.lower(): v for k, v in load_profile("test").service_env("accounts").items()
+                if k.startswith("KEYCLOAK_")}  # the test stack's Keycloak, for the accounts service's sync
     shared = {
         "kafka_bootstrap_servers": servers.kafka, "mongodb_uri": servers.mongodb_uri,
         "postgres_dsn": servers.postgres_dsn, "auth_jwks_url": f"file://{keys[1]}", "auth_issuer": DEV_ISSUER,
         "kafka_namespace": f"t{unique}.", "outbox_poll_seconds": 0.5,
         **{f"{n}_url": f"http://127.0.0.1:{p}" for n, p in ports.items()},
     }
+    accounts = {"smtp_port": smtp_port, "certificate_key_file": pki.key, "certificate_cert_file": pki.cert,
+                "certificate_trust_files": [pki.root], **keycloak}
     servers_ = InProcessServers()
     for name in SERVICES:
         app_module = importlib.import_module(f"{name}_service.app")
         settings_module = importlib.import_module(f"{name}_service.settings")
-        settings = settings_module.Settings(**shared, http_port=ports[name], mongodb_database=f"t{unique}_{name}")
+        settings = settings_module.Settings(**shared, http_port=ports[name], mongodb_database=f"t{unique}_{name}",
+                                            **(accounts if name == "accounts" else {}))
         await servers_.start(app_module.create_app(settings, span_exporter=exporter), ports[name], name)
-    yield InProcessStack(f"http://127.0.0.1:{ports['gateway']}", keys, exporter)
+    stack = InProcessStack(f"http://127.0.0.1:{ports['gateway']}", keys, exporter, tmp_path / "mail")
+    async with stack.client() as api:
+        stack.entity = await subscribe_and_approve(api, stack.token("admin", roles=("admin",)), stack.mail,
+                                                   Organisation.sample())
+        await wait_until_eligible(api, stack.token("member"))
+    exporter.clear()
+    yield stack
     await servers_.stop()
+    sink.close()
 
 
 async def wait_until(probe, timeout: float = 30.0, interval: float = 0.1):
@@ -63,6 +89,10 @@ async def wait_until(probe, timeout: float = 30.0, interval: float = 0.1):
         if loop.time() > deadline:
             raise AssertionError(f"not reached within {timeout}s")
         await asyncio.sleep(interval)
+
+
+async def _now(value):
+    return value
 
 
 @pytest.fixture

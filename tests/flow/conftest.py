@@ -1,6 +1,10 @@
-"""The whole system as real processes (the ``test`` profile of the project's own stack)."""
+"""The whole system as real processes (the ``test`` profile of the project's own stack), with
+two entities approved through the real accounts service at the start of the session (one
+scientific, one institutional), as their people and an administrator would do it."""
 
 from __future__ import annotations
+
+import asyncio
 
 import httpx
 import pytest
@@ -13,13 +17,35 @@ class RunningStack:
         self.stack = stack
         self.profile = profile
         self.gateway = profile.service_url("gateway")
+        self.entities: dict[str, str] = {}  # kind -> an approved entity of that kind
 
-    def token(self, user: str, entity: str = "ent-flow", roles=("user",), category: str = "institutional") -> str:
+    def token(self, user: str, entity: str | None = None, roles=("user",), category: str = "institutional") -> str:
+        """A real Keycloak token for a development user; by default a member of the session's
+        approved entity of ``category``."""
+        entity = entity or self.entities.get(category)
         return self.stack.mint_token(self.profile, user, entity, list(roles), category=category)
 
     def client(self, token: str | None = None) -> httpx.AsyncClient:
         headers = {"authorization": f"Bearer {token}"} if token else {}
         return httpx.AsyncClient(base_url=self.gateway, headers=headers, timeout=30.0)
+
+    async def mail(self, address: str, count: int = 1, timeout: float = 30.0) -> str:
+        """The text of the ``count``-th e-mail to ``address`` (waits for it to arrive in the sink)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while len(found := self.stack.messages(self.profile, to=address)) < count:
+            assert asyncio.get_running_loop().time() < deadline, f"no e-mail #{count} to {address}"
+            await asyncio.sleep(0.2)
+        return found[count - 1].get_body(("plain",)).get_content()
+
+    async def approved_entity(self, kind: str) -> str:
+        """An organisation subscribed, accepted, approved, and known to the requests service."""
+        from dinamis_cli.stack.membership import Organisation, subscribe_and_approve, wait_until_eligible
+
+        async with self.client() as api:
+            entity_id = await subscribe_and_approve(api, self.token("admin-flow", roles=("admin",)), self.mail,
+                                                    Organisation.sample(kind))
+            await wait_until_eligible(api, self.token("member-flow", entity=entity_id, category=kind))
+        return entity_id
 
     def kill(self, name: str) -> None:
         import signal
@@ -31,7 +57,7 @@ class RunningStack:
 
 
 @pytest.fixture(scope="session")
-def running_stack(servers) -> RunningStack:
+async def running_stack(servers) -> RunningStack:
     """The services as processes of the ``test`` profile, on whichever servers ``servers``
     resolved (given to the profile as external servers, so it starts none of its own)."""
     import os
@@ -43,4 +69,7 @@ def running_stack(servers) -> RunningStack:
     profile = stack.load_profile("test")
     stack.start_servers(profile)
     stack.start_services(profile)
-    return RunningStack(profile)
+    running = RunningStack(profile)
+    for kind in ("scientific", "institutional"):
+        running.entities[kind] = await running.approved_entity(kind)
+    return running

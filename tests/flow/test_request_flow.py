@@ -28,7 +28,7 @@ async def ordered(api, request_id: str, eventually) -> dict:
 
 
 async def test_a_request_goes_from_submitted_to_ordered_with_its_cell_order_and_history(running_stack, eventually):
-    token = running_stack.token(user(), entity="ent-lab", category="scientific")
+    token = running_stack.token(user(), category="scientific")
     async with running_stack.client(token) as api:
         created = await api.post("/api/requests", json={"title": "Dunes", "mission": "pleiades", "aoi": aoi()})
         assert created.status_code == 201, created.text
@@ -53,8 +53,8 @@ async def test_institutional_spot_requests_go_to_the_institutional_cell(running_
 
 async def test_users_see_only_their_own_requests(running_stack, eventually):
     alice, bob = user(), user()
-    async with running_stack.client(running_stack.token(alice, entity="ent-a")) as a, \
-            running_stack.client(running_stack.token(bob, entity="ent-b")) as b:
+    async with running_stack.client(running_stack.token(alice)) as a, \
+            running_stack.client(running_stack.token(bob, category="scientific")) as b:
         mine = (await a.post("/api/requests", json={"title": "A", "mission": "pleiades", "aoi": aoi()})).json()
         assert (await b.get(f"/api/requests/{mine['id']}")).status_code == 404
         assert [r["id"] for r in (await a.get("/api/requests")).json()["items"]] == [mine["id"]]

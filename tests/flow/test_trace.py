@@ -11,7 +11,7 @@ AOI = {"type": "Polygon", "coordinates": [[[3.8, 43.6], [3.9, 43.6], [3.9, 43.7]
 
 async def test_one_trace_spans_the_gateway_and_all_five_services(inprocess_stack, eventually):
     stack = inprocess_stack
-    async with stack.client(stack.token("trace-user", entity="ent-trace")) as api:
+    async with stack.client(stack.token("trace-user")) as api:
         created = await api.post("/api/requests", json={"title": "trace", "mission": "pleiades", "aoi": AOI})
         assert created.status_code == 201, created.text
         request_id = created.json()["id"]

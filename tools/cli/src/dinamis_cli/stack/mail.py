@@ -53,7 +53,12 @@ def messages(profile: Profile, to: str | None = None) -> list[EmailMessage]:
     if host := profile.external("mail"):
         raise RuntimeError(f"e-mail goes to the external SMTP server {host} (SMTP_HOST): "
                            "there is no local sink to read; look at that server's mailboxes")
-    files = sorted(directory(profile).glob("*.eml"), key=lambda f: int(f.name.split("-", 1)[0]))
+    return messages_in(directory(profile), to)
+
+
+def messages_in(into: Path, to: str | None = None) -> list[EmailMessage]:
+    """What a sink serving ``into`` kept (see ``messages``)."""
+    files = sorted(into.glob("*.eml"), key=lambda f: int(f.name.split("-", 1)[0]))
     parser = BytesParser(policy=email.policy.default)
     found = [parser.parsebytes(f.read_bytes()) for f in files]
     if to is None:
@@ -92,11 +97,18 @@ class _Keep:
         os.replace(tmp, self.into / f"{time.time_ns()}-{uuid.uuid4()}.eml")
 
 
-async def serve(port: int, into: Path) -> None:
+async def listen(port: int, into: Path) -> asyncio.Server:
+    """A sink in the running event loop (the stack's process, or a test's)."""
     from aiosmtpd.smtp import SMTP
 
+    await asyncio.to_thread(into.mkdir, parents=True, exist_ok=True)
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: SMTP(_Keep(into), hostname="dinamis-mail-sink"), "127.0.0.1", port)
+    return await loop.create_server(lambda: SMTP(_Keep(into), hostname="dinamis-mail-sink"), "127.0.0.1", port)
+
+
+async def serve(port: int, into: Path) -> None:
+    loop = asyncio.get_running_loop()
+    server = await listen(port, into)
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
