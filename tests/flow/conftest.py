@@ -29,13 +29,16 @@ class RunningStack:
         headers = {"authorization": f"Bearer {token}"} if token else {}
         return httpx.AsyncClient(base_url=self.gateway, headers=headers, timeout=30.0)
 
-    async def mail(self, address: str, count: int = 1, timeout: float = 30.0) -> str:
-        """The text of the ``count``-th e-mail to ``address`` (waits for it to arrive in the sink)."""
+    async def mail(self, address: str, count: int = 1, timeout: float = 30.0, containing: str = "") -> str:
+        """The text of the ``count``-th e-mail to ``address`` (containing ``containing``), waiting
+        for it to arrive in the sink."""
         deadline = asyncio.get_running_loop().time() + timeout
-        while len(found := self.stack.messages(self.profile, to=address)) < count:
-            assert asyncio.get_running_loop().time() < deadline, f"no e-mail #{count} to {address}"
+        while True:
+            texts = [m.get_body(("plain",)).get_content() for m in self.stack.messages(self.profile, to=address)]
+            if len(found := [t for t in texts if containing in t]) >= count:
+                return found[count - 1]
+            assert asyncio.get_running_loop().time() < deadline, f"no e-mail #{count} to {address} {containing!r}"
             await asyncio.sleep(0.2)
-        return found[count - 1].get_body(("plain",)).get_content()
 
     async def approved_entity(self, kind: str) -> str:
         """An organisation subscribed, accepted, approved, and known to the requests service."""
