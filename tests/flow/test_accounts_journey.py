@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 
+import httpx
 import jwt
 import pytest
 from aiokafka import AIOKafkaConsumer
@@ -153,3 +154,53 @@ async def test_a_deactivated_person_can_no_longer_sign_in(running_stack):
         await asyncio.sleep(0.3)
     assert await refused()
     assert "deactivated" in await running_stack.mail(person, containing="left the service")
+
+
+async def federation_login(profile, username: str) -> dict:
+    async with Portal(profile) as portal:
+        page = await portal.authorize(kc_idp_hint="federation")
+        back = portal.returned(await portal.go(form_action(page.text), {"username": username, "password": PASSWORD}))
+        return await portal.tokens(back["code"])
+
+
+async def test_a_public_agent_signing_in_through_the_federation_joins_the_entity_of_their_siret(running_stack):
+    stack, profile = running_stack.stack, running_stack.profile
+    entity_id = running_stack.entities["institutional"]
+    async with running_stack.client(running_stack.token("admin-fed", roles=("admin",))) as admin:
+        siret = (await admin.get(f"/api/accounts/entities/{entity_id}")).json()["identifier"].split(" ", 1)[1]
+    agent = f"agent-{uuid.uuid4().hex[:6]}"
+    stack.ensure_sim_user(profile, "federation-sim", agent, PASSWORD, f"{agent}@mairie.example.org", "Agnès", "Agent",
+                          {"siret": [siret.replace(" ", "")]})
+
+    first = await federation_login(profile, agent)
+    assert "entity_id" not in claims(first["access_token"])  # the federation vouched; DINAMIS has not mapped yet
+    async with running_stack.client(first["access_token"]) as api:
+        enrolled = await api.post("/api/accounts/me/enrolment")
+        assert enrolled.status_code == 200, enrolled.text
+        assert (enrolled.json()["entity_id"], enrolled.json()["status"], enrolled.json()["roles"]) == (
+            entity_id, "active", ["user"])
+        assert enrolled.json()["linked_identities"] == {"federation": agent}
+        again = await api.post("/api/accounts/me/enrolment")
+        assert again.json()["user_id"] == enrolled.json()["user_id"]  # idempotent
+
+    for _ in range(50):  # the accounts service pushes the membership into Keycloak from its own event
+        seen = claims((await federation_login(profile, agent))["access_token"])
+        if seen.get("entity_id"):
+            break
+        await asyncio.sleep(0.3)
+    assert (seen["entity_id"], seen["entity_category"]) == (entity_id, "institutional")
+    assert "user" in seen["roles"]
+
+
+async def test_a_token_without_the_api_audience_or_of_a_person_without_a_federation_is_refused(running_stack):
+    env = running_stack.profile.service_env("accounts")
+    async with httpx.AsyncClient(timeout=30) as client:
+        service_token = (await client.post(f"{running_stack.profile.issuer}/protocol/openid-connect/token", data={
+            "grant_type": "client_credentials", "client_id": env["KEYCLOAK_CLIENT_ID"],
+            "client_secret": env["KEYCLOAK_CLIENT_SECRET"]})).json()["access_token"]
+    async with running_stack.client(service_token) as other_audience:
+        refused = await other_audience.get("/api/accounts/me")
+        assert refused.status_code == 401 and "another audience" in refused.json()["message"]
+    async with running_stack.client(running_stack.token(f"local-{uuid.uuid4().hex[:6]}")) as local:
+        r = await local.post("/api/accounts/me/enrolment")
+        assert r.status_code == 403 and "federation" in r.json()["message"]

@@ -110,6 +110,9 @@ class JwksVerifier:
             raise Unauthorized("token expired") from exc
         except jwt.InvalidAudienceError as exc:
             raise Unauthorized("token is for another audience") from exc
+        except jwt.MissingRequiredClaimError as exc:
+            what = "it is for another audience" if exc.claim == "aud" else "it is incomplete"
+            raise Unauthorized(f"token has no {exc.claim!r} claim: {what}") from exc
         except jwt.InvalidIssuerError as exc:
             raise Unauthorized("token from an unknown issuer") from exc
         except jwt.PyJWTError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Annotated
 
@@ -52,8 +53,41 @@ def stack_status(profile: ProfileOpt = None, as_json: Annotated[bool, typer.Opti
     status(profile, as_json)
 
 
-def _demo(p: stack.Profile) -> None:
-    token = stack.mint_token(p, "demo-user", "ent-demo", ["user"], category="scientific")
+def _demo_entity(p: stack.Profile) -> str:
+    """A demo research lab, subscribed and approved through the public API the first time (its
+    id kept in the state directory), reused afterwards."""
+    from dinamis_cli.stack.membership import Organisation, subscribe_and_approve, wait_until_eligible
+
+    kept = p.path("demo-entity")
+    admin = stack.mint_token(p, "demo-admin", None, ["admin"])
+    if kept.exists():
+        entity_id = kept.read_text().strip()
+        r = httpx.get(f"{p.service_url('gateway')}/api/accounts/entities/{entity_id}", timeout=15,
+                      headers={"authorization": f"Bearer {admin}"})
+        if r.status_code == 200 and r.json()["status"] == "approved":
+            return entity_id
+
+    async def read_mail(address: str) -> str:
+        for _ in range(150):
+            if found := stack.messages(p, to=address):
+                return found[-1].get_body(("plain",)).get_content()
+            await asyncio.sleep(0.2)
+        raise TimeoutError(f"no e-mail to {address} in the sink")
+
+    async def subscribe() -> str:
+        async with httpx.AsyncClient(base_url=p.service_url("gateway"), timeout=30) as api:
+            entity_id = await subscribe_and_approve(api, admin, read_mail, Organisation.sample("scientific", "demo"))
+            await wait_until_eligible(api, stack.mint_token(p, "demo-user", entity_id, ["user"], "scientific"))
+            return entity_id
+
+    entity_id = asyncio.run(subscribe())
+    kept.write_text(entity_id)
+    return entity_id
+
+
+def _demo(p: stack.Profile) -> str:
+    entity_id = _demo_entity(p)
+    token = stack.mint_token(p, "demo-user", entity_id, ["user"], category="scientific")
     with httpx.Client(base_url=p.service_url("gateway"), headers={"authorization": f"Bearer {token}"},
                       timeout=15) as api:
         for n, (title, mission, ring) in enumerate(DEMO):
@@ -61,6 +95,7 @@ def _demo(p: stack.Profile) -> None:
                          json={"title": title, "mission": mission, "aoi": {"type": "Polygon", "coordinates": [ring]}})
             if r.status_code not in (200, 201):
                 console.print(f"[yellow]demo request {title!r} refused: {r.status_code} {r.text}[/]")
+    return entity_id
 
 
 @app.command()
@@ -72,8 +107,10 @@ def up(profile: ProfileOpt = None, demo: Annotated[bool, typer.Option(help="load
         for name in stack.SERVICES:
             spinner.update(f"services: starting {name}")
             stack.start_service(p, name)
+    entity_id = "<entity id>"
     if demo:
-        _demo(p)
+        with console.status("demo data: a research lab subscribes, then three requests"):
+            entity_id = _demo(p)
         if not httpx.get(f"{p.service_url('gateway')}/stac/search?limit=1", timeout=10).json().get("features"):
             catalogue.demo(items=3000, seed=2026, out=None, profile=p.name)
     gateway = p.service_url("gateway")
@@ -93,7 +130,8 @@ def up(profile: ProfileOpt = None, demo: Annotated[bool, typer.Option(help="load
     table.add_row("Keycloak (realm dinamis)", f"{p.issuer}/account · admin console {p.keycloak_url}/admin "
                   f"(admin, password in {p.path('keycloak', 'admin-password')})")
     Console().print(table)
-    Console().print(f"A token: [bold]dinamis token --user alice --entity ent-1 --roles user[/] then\n"
+    Console().print(f"A token: [bold]dinamis token --user alice --entity {entity_id} --roles user "
+                    f"--category scientific[/] then\n"
                     f"  curl -H \"Authorization: Bearer $TOKEN\" {gateway}/api/requests")
 
 

@@ -83,7 +83,9 @@ class KeycloakIdentityProvider:
         else:
             current = (await self._send("GET", self._admin(f"/users/{kid}"))).json()
             attributes = {**(current.get("attributes") or {}), **body["attributes"]}
-            await self._send("PUT", self._admin(f"/users/{kid}"), json={**body, "attributes": attributes})
+            # the user name is fixed once made (a federation's own, for people who came through one)
+            await self._send("PUT", self._admin(f"/users/{kid}"), json={
+                **body, "username": current["username"], "attributes": attributes})
         await self._roles(kid, user.roles if user.status == ACTIVE else [])
         if user.status != ACTIVE:
             await self._send("POST", self._admin(f"/users/{kid}/logout"))
