@@ -8,6 +8,7 @@ import asyncio
 import hashlib
 
 import pytest
+from dinamis_cli.stack.membership import random_siret
 
 pytestmark = pytest.mark.integration
 
@@ -126,3 +127,81 @@ async def test_an_organisation_never_sees_another_ones_private_data(service):
         assert review.status_code == 403 and "administrator" in review.json()["message"]
     async with service.client() as anonymous:
         assert (await anonymous.get(f"/api/accounts/entities/{sid}")).status_code == 401
+
+
+async def approved_entity(service, anonymous, admin, correspondent: str) -> str:
+    """An entity of its own (its own SIRET and legal representative), approved."""
+    rep = {**REP, "email": f"rep.{correspondent}"}
+    sid, _, answer = await subscribe(service, anonymous, correspondent, identifier=random_siret(),
+                                     legal_representative=rep)
+    assert answer.status_code == 200, answer.text
+    token = await service.mailbox.link_token(rep["email"], -1)
+    page = (await anonymous.get(f"/api/accounts/public/subscriptions/{sid}/acceptance", params={"token": token})).json()
+    refs = [{k: d[k] for k in ("document_id", "version", "sha256")} for d in page["documents"]]
+    accepted = await anonymous.post(f"/api/accounts/public/subscriptions/{sid}/acceptance",
+                                    json={"token": token, "signatory": "Louise Maire", "documents": refs})
+    assert accepted.status_code == 200, accepted.text
+    assert (await admin.post(f"/api/accounts/entities/{sid}/reviews",
+                             json={"reviewer": "dinamis", "decision": "approve"})).status_code == 200
+    return sid
+
+
+async def test_accounts_are_managed_by_their_own_correspondent_and_roles_by_another_administrator(service):
+    async with service.client() as anonymous, service.client("kc-admin", roles=("admin",)) as admin:
+        mine = await approved_entity(service, anonymous, admin, "c@ville-quatre.example.org")
+        asked = await anonymous.post("/api/accounts/public/account-requests", json={
+            "email": "dora@ville-quatre.example.org", "first_name": "Dora", "last_name": "Carto", "entity_id": mine})
+        assert asked.status_code == 202, asked.text
+        user_id = asked.json()["user_id"]
+        await anonymous.post(f"/api/accounts/public/account-requests/{user_id}/email-verification",
+                             json={"token": await service.mailbox.link_token("dora@ville-quatre.example.org")})
+
+        async with service.client("kc-other-corr", entity="another", roles=("user", "correspondent")) as stranger:
+            r = await stranger.post(f"/api/accounts/users/{user_id}/activation")
+            assert r.status_code == 403 and "another entity" in r.json()["message"]
+        async with service.client("kc-corr", entity=mine, roles=("user", "correspondent")) as corr:
+            assert (await corr.post(f"/api/accounts/users/{user_id}/activation")).json()["status"] == "active"
+            r = await corr.put(f"/api/accounts/users/{user_id}/roles", json={"roles": ["user", "admin"],
+                                                                            "reason": "trust me"})
+            assert r.status_code == 403 and "administrator" in r.json()["message"]
+        # the identity provider made the account: its id is the one in the person's tokens
+        for _ in range(100):
+            if any(p[0] == user_id for p in service.identity.pushed):
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)  # and the provider's id recorded on the account
+        async with service.client(f"kc-{user_id}", entity=mine, roles=("user", "admin")) as herself:
+            r = await herself.put(f"/api/accounts/users/{user_id}/roles", json={"roles": ["user", "operator"],
+                                                                               "reason": "promotion"})
+            assert r.status_code == 403 and "own roles" in r.json()["message"]
+        r = await admin.put(f"/api/accounts/users/{user_id}/roles", json={
+            "roles": ["user", "arbiter"], "cells": ["institutional"], "reason": "joins the institutional cell"})
+        assert r.status_code == 200, r.text
+        [change] = r.json()["role_history"]
+        assert (change["roles"], change["previous_roles"], change["by"], change["reason"]) == (
+            ["arbiter", "user"], ["user"], "kc-admin", "joins the institutional cell")
+
+
+async def test_a_new_licence_version_is_accepted_again_before_the_entity_orders_under_it(service):
+    async with service.client() as anonymous, service.client("kc-admin", roles=("admin",)) as admin:
+        sid = await approved_entity(service, anonymous, admin, "c@ville-cinq.example.org")
+        published = await admin.post("/api/accounts/documents", json={
+            "document_id": "licence-pleiades", "version": "2026-11", "title": "Licence Pléiades 2026",
+            "text": "Licence d'utilisation des produits Pléiades, version de novembre 2026."})
+        assert published.status_code == 201, published.text
+        for _ in range(100):  # the renewal follows from the publication's event
+            entity = (await admin.get(f"/api/accounts/entities/{sid}")).json()
+            if entity["eligible_missions"] == ["spot-6-7"]:
+                break
+            await asyncio.sleep(0.1)
+        assert entity["eligible_missions"] == ["spot-6-7"]
+        renewal = (await service.mailbox.to("rep.c@ville-cinq.example.org", 2))[-1]
+        assert "new version" in renewal.get_payload(decode=True).decode()
+        token = await service.mailbox.link_token("rep.c@ville-cinq.example.org", -1)
+        page = (await anonymous.get(f"/api/accounts/public/subscriptions/{sid}/acceptance",
+                                    params={"token": token})).json()
+        assert ("licence-pleiades", "2026-11") in {(d["document_id"], d["version"]) for d in page["documents"]}
+        refs = [{k: d[k] for k in ("document_id", "version", "sha256")} for d in page["documents"]]
+        again = await anonymous.post(f"/api/accounts/public/subscriptions/{sid}/acceptance",
+                                     json={"token": token, "signatory": "Louise Maire", "documents": refs})
+        assert again.json()["eligible_missions"] == ["pleiades", "spot-6-7"]

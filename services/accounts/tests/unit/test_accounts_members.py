@@ -130,6 +130,15 @@ async def test_nobody_gives_themselves_a_role(ctx, journey):
     assert (await members.load(ctx, user.id)).roles == ["user"]
 
 
+async def test_nobody_gives_themselves_a_role_even_before_the_identity_provider_knows_them(ctx, journey):
+    entity_id = await journey.approved()
+    user = await asked(ctx, journey, entity_id)
+    await members.activate(ctx, user.id, correspondent_of(entity_id))  # not synced to Keycloak yet
+    me = Actor("kc-not-synced", "bob", entity_id, frozenset({"user", "admin"}), email="BOB@ville-exemple.fr")
+    with pytest.raises(NotAllowed, match="own roles"):
+        await members.change_roles(ctx, user.id, ["user", "operator"], [], "promotion", me)
+
+
 async def test_linked_theia_identity_is_recorded_once(ctx, journey, record):
     entity_id = await journey.approved()
     user = await asked(ctx, journey, entity_id)

@@ -19,7 +19,8 @@ def context(request: Request) -> Accounts:
 
 async def actor(principal: CurrentPrincipal) -> Actor:
     username = str(principal.claims.get("preferred_username") or principal.subject)
-    return Actor(principal.subject, username, principal.entity_id, principal.roles)
+    return Actor(principal.subject, username, principal.entity_id, principal.roles,
+                 str(principal.claims.get("email") or ""))
 
 
 def origin(request: Request) -> Origin:

@@ -83,7 +83,7 @@ async def activate(ctx: Accounts, user_id: str, actor: Actor) -> User:
 async def deactivate(ctx: Accounts, user_id: str, reason: str, actor: Actor) -> User:
     def apply(user: User) -> None:
         may_manage_members(actor, user.entity_id)
-        if user.keycloak_id == actor.subject:
+        if actor.is_account(user.keycloak_id, user.email):
             raise NotAllowed("you cannot deactivate your own account")
         user.deactivate(actor.username, reason, ctx.clock())
 
@@ -94,12 +94,12 @@ async def change_roles(ctx: Accounts, user_id: str, roles: list[str], cells: lis
                        actor: Actor) -> User:
     must_be_admin(actor)
     return await change(ctx, user_id, lambda u: u.change_roles(
-        roles, cells, actor.username, u.keycloak_id == actor.subject, reason, ctx.clock()))
+        roles, cells, actor.username, actor.is_account(u.keycloak_id, u.email), reason, ctx.clock()))
 
 
 async def visible_user(ctx: Accounts, user_id: str, actor: Actor) -> User:
     user = await load(ctx, user_id)
-    if user.keycloak_id != actor.subject:
+    if not actor.is_account(user.keycloak_id, user.email):
         may_manage_members(actor, user.entity_id)
     return user
 
