@@ -148,7 +148,10 @@ def main() -> None:
     profile = stack.load_profile(args.profile)
     stack.start_servers(profile)
     stack.start_services(profile)
-    token = stack.mint_token(profile, "bench-user", "ent-bench", ["user"])
+    from dinamis_cli.stack.membership import approved_in_stack
+
+    entity_id = asyncio.run(approved_in_stack(profile, "institutional", "bench"))  # as an organisation would
+    token = stack.mint_token(profile, "bench-user", entity_id, ["user"])
 
     floor = asyncio.run(raw_hop_floor(profile.kafka_bootstrap, args.hops))
     asyncio.run(pipeline(profile.service_url("gateway"), profile.kafka_bootstrap, token, 20, 4, 60))  # warm-up

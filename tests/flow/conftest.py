@@ -42,13 +42,9 @@ class RunningStack:
 
     async def approved_entity(self, kind: str) -> str:
         """An organisation subscribed, accepted, approved, and known to the requests service."""
-        from dinamis_cli.stack.membership import Organisation, subscribe_and_approve, wait_until_eligible
+        from dinamis_cli.stack.membership import approved_in_stack
 
-        async with self.client() as api:
-            entity_id = await subscribe_and_approve(api, self.token("admin-flow", roles=("admin",)), self.mail,
-                                                    Organisation.sample(kind))
-            await wait_until_eligible(api, self.token("member-flow", entity=entity_id, category=kind))
-        return entity_id
+        return await approved_in_stack(self.profile, kind)
 
     def kill(self, name: str) -> None:
         import signal

@@ -56,31 +56,17 @@ def stack_status(profile: ProfileOpt = None, as_json: Annotated[bool, typer.Opti
 def _demo_entity(p: stack.Profile) -> str:
     """A demo research lab, subscribed and approved through the public API the first time (its
     id kept in the state directory), reused afterwards."""
-    from dinamis_cli.stack.membership import Organisation, subscribe_and_approve, wait_until_eligible
+    from dinamis_cli.stack.membership import approved_in_stack
 
     kept = p.path("demo-entity")
-    admin = stack.mint_token(p, "demo-admin", None, ["admin"])
     if kept.exists():
         entity_id = kept.read_text().strip()
+        admin = stack.mint_token(p, "admin-scientific", None, ["admin"])
         r = httpx.get(f"{p.service_url('gateway')}/api/accounts/entities/{entity_id}", timeout=15,
                       headers={"authorization": f"Bearer {admin}"})
         if r.status_code == 200 and r.json()["status"] == "approved":
             return entity_id
-
-    async def read_mail(address: str) -> str:
-        for _ in range(150):
-            if found := stack.messages(p, to=address):
-                return found[-1].get_body(("plain",)).get_content()
-            await asyncio.sleep(0.2)
-        raise TimeoutError(f"no e-mail to {address} in the sink")
-
-    async def subscribe() -> str:
-        async with httpx.AsyncClient(base_url=p.service_url("gateway"), timeout=30) as api:
-            entity_id = await subscribe_and_approve(api, admin, read_mail, Organisation.sample("scientific", "demo"))
-            await wait_until_eligible(api, stack.mint_token(p, "demo-user", entity_id, ["user"], "scientific"))
-            return entity_id
-
-    entity_id = asyncio.run(subscribe())
+    entity_id = asyncio.run(approved_in_stack(p, "scientific", "demo"))
     kept.write_text(entity_id)
     return entity_id
 

@@ -13,6 +13,10 @@ from dataclasses import dataclass
 import httpx
 from stdnum import luhn
 
+from dinamis_cli.stack import mail as sink
+from dinamis_cli.stack.keycloak import user_token
+from dinamis_cli.stack.profile import Profile
+
 ReadMail = Callable[[str], Awaitable[str]]  # address -> the body of the newest e-mail to it
 
 CATEGORY_OF_KIND = {"scientific": "research-education", "institutional": "public-body"}
@@ -88,3 +92,26 @@ async def wait_until_eligible(api: httpx.AsyncClient, member_token: str, timeout
         if asyncio.get_running_loop().time() > deadline:
             raise TimeoutError(f"the requests service did not learn entity {shown['entity_id']}: {shown}")
         await asyncio.sleep(0.2)
+
+
+def sink_reader(profile: Profile) -> ReadMail:
+    """Reads the profile's SMTP sink (the newest e-mail to an address, waiting up to 30 s)."""
+
+    async def read(address: str) -> str:
+        for _ in range(150):
+            if found := await asyncio.to_thread(sink.messages, profile, address):
+                return found[-1].get_body(("plain",)).get_content()
+            await asyncio.sleep(0.2)
+        raise TimeoutError(f"no e-mail to {address} in the sink")
+
+    return read
+
+
+async def approved_in_stack(profile: Profile, kind: str = "scientific", tag: str | None = None) -> str:
+    """An organisation of ``kind`` subscribed and approved on the profile's running stack (its
+    gateway, its mail sink, development tokens), known to the requests service."""
+    admin = user_token(profile, f"admin-{kind}", None, ["admin"])
+    async with httpx.AsyncClient(base_url=profile.service_url("gateway"), timeout=30) as api:
+        entity_id = await subscribe_and_approve(api, admin, sink_reader(profile), Organisation.sample(kind, tag))
+        await wait_until_eligible(api, user_token(profile, f"member-{kind}", entity_id, ["user"], kind))
+    return entity_id
