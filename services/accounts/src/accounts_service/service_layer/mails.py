@@ -23,10 +23,8 @@ def for_entity(entity: Entity, portal: str, titles: dict[str, str]) -> list[Mail
     mails = []
     for e in entity.events:
         if isinstance(e, ev.EmailVerificationRequested):
-            mails.append(Mail(e.email, "DINAMIS: validate your e-mail address to subscribe", (
-                f"Hello {e.name},\n\nTo go on with your organisation's DINAMIS subscription, validate this "
-                f"address by opening:\n\n  {_link(portal, '/subscription/verify', entity=entity.id, token=e.token)}"
-                "\n\nThe link works once and expires in 24 hours. If you did not ask for it, ignore this e-mail.")))
+            mails.append(_validation(e, "go on with your organisation's DINAMIS subscription",
+                                     _link(portal, "/subscription/verify", entity=entity.id, token=e.token)))
         elif isinstance(e, ev.AcceptanceRequested):
             listed = "\n".join(
                 f"  - {titles.get(d, d)}, version {v} (SHA-256 {sha})\n"
@@ -63,10 +61,8 @@ def for_user(user: User, portal: str, correspondents: Iterable[str] = ()) -> lis
     mails = []
     for e in user.events:
         if isinstance(e, ev.EmailVerificationRequested):
-            mails.append(Mail(user.email, "DINAMIS: validate your e-mail address", (
-                f"Hello {user.name},\n\nTo ask for a DINAMIS account, validate this address by opening:\n\n  "
-                f"{_link(portal, '/account/verify', user=user.id, token=e.token)}\n\nThe link works once and "
-                "expires in 24 hours. If you did not ask for it, ignore this e-mail.")))
+            mails.append(_validation(e, "ask for a DINAMIS account",
+                                     _link(portal, "/account/verify", user=user.id, token=e.token)))
         elif isinstance(e, ev.UserRequested):
             mails.extend(Mail(to, f"DINAMIS: {user.name} asks for an account", (
                 f"{user.name} <{user.email}> asks for a DINAMIS account in your entity. As its correspondent, "
@@ -90,6 +86,12 @@ def for_user(user: User, portal: str, correspondents: Iterable[str] = ()) -> lis
                 + (f" (cells: {', '.join(user.cells)})" if user.cells else "")
                 + f".\nReason: {e.reason}\nThey apply from your next sign-in.")))
     return [_signed(m) for m in mails]
+
+
+def _validation(e: ev.EmailVerificationRequested, purpose: str, link: str) -> Mail:
+    return Mail(e.email, "DINAMIS: validate your e-mail address", (
+        f"Hello {e.name},\n\nTo {purpose}, validate this address by opening:\n\n  {link}\n\nThe link works "
+        "once and expires in 24 hours. If you did not ask for it, ignore this e-mail."))
 
 
 def _unique(addresses: Iterable[str]) -> list[str]:
