@@ -77,6 +77,9 @@ class Entities(Store):
         rows = sorted((e for e in self.rows.values() if status is None or e.status == status), key=lambda e: e.id)
         return [copy.deepcopy(e) for e in rows if after is None or e.id > after][:limit]
 
+    async def by_identity_key(self, key):
+        return next((copy.deepcopy(e) for e in self.rows.values() if e.identity_key == key), None)
+
     async def find_by_siren(self, siren):
         return [copy.deepcopy(e) for e in self.rows.values() if e.identifier and e.identifier.siren == siren]
 

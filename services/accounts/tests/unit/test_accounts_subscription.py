@@ -99,6 +99,17 @@ async def test_a_non_profit_gives_its_rna_and_a_second_subscription_of_one_organ
                                 identifier="w751234567")
 
 
+async def test_a_subscription_left_unaccepted_past_its_link_frees_the_identifier(ctx, journey, clock):
+    first = await journey.described()
+    clock.advance(days=3)
+    with pytest.raises(Conflict, match="already subscribed or being subscribed"):
+        await journey.described("again@ville-exemple.fr")
+    clock.advance(days=12)  # the legal representative's link (14 days) has expired
+    second = await journey.described("again@ville-exemple.fr")
+    assert (await ctx.entities.get(first)).status == "abandoned"
+    assert (await ctx.entities.get(second)).status == "subscribed"
+
+
 async def test_the_legal_representative_accepts_the_current_versions_under_their_own_name_once(ctx, journey):
     entity_id = await journey.described()
     token = journey.token(REP.email)

@@ -93,6 +93,10 @@ class MongoEntities(_Aggregates):
         cursor = self.collection.find(query, {"outbox": 0, MAILS: 0}).sort("_id", ASCENDING).limit(limit)
         return [entity_from(d) async for d in cursor]
 
+    async def by_identity_key(self, key: str) -> Entity | None:
+        doc = await self.collection.find_one({"identity_key": key}, {"outbox": 0, MAILS: 0})
+        return entity_from(doc) if doc else None
+
     async def find_by_siren(self, siren: str) -> list[Entity]:
         return [entity_from(d) async for d in self.collection.find({"siren": siren}, {"outbox": 0, MAILS: 0})]
 

@@ -36,6 +36,7 @@ from accounts_service.domain.links import Link, use_link
 EMAIL_PENDING, DESCRIBING = "email-pending", "describing"
 SUBSCRIBED, AWAITING_REVIEW, APPROVED, REJECTED, SUSPENDED = (
     "subscribed", "awaiting-review", "approved", "rejected", "suspended")
+ABANDONED = "abandoned"  # described, but its legal representative let the acceptance link expire
 VERIFY, EDIT, ACCEPT = "e-mail validation", "subscription", "licence acceptance"
 Documents = dict[str, docs_rules.LegalDocument]
 
@@ -140,11 +141,20 @@ class Entity:
     @property
     def identity_key(self) -> str:
         """Unique among live subscriptions: two subscriptions of one organisation collide on it."""
-        if self.status in (EMAIL_PENDING, DESCRIBING, REJECTED) or not self.category_id:
+        if self.status in (EMAIL_PENDING, DESCRIBING, REJECTED, ABANDONED) or not self.category_id:
             return f"open:{self.id}"
         if self.identifier is not None:
             return self.identifier.key
         return f"foreign:{self.country}:{' '.join(self.name.lower().split())}"
+
+    def abandon_if_stale(self, now: datetime) -> bool:
+        """A subscription whose legal representative never accepted before the link expired no
+        longer holds its organisation's identifier (another subscription of it may go on)."""
+        link = self.links.get(ACCEPT)
+        if self.status != SUBSCRIBED or link is None or link.expires_at > now:
+            return False
+        self.status = ABANDONED
+        return True
 
     def duplicate(self) -> Conflict:
         """The error when another live subscription has this one's identity key."""

@@ -35,6 +35,8 @@ class EntityRepository(Protocol):
 
     async def find_by_siren(self, siren: str) -> list[Entity]: ...
 
+    async def by_identity_key(self, key: str) -> Entity | None: ...
+
 
 class UserRepository(Protocol):
     async def add(self, user: User, mails: Sequence[Mail] = ()) -> bool:

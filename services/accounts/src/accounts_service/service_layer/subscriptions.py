@@ -11,7 +11,7 @@ from uuid6 import uuid7
 from accounts_service.domain.access import Actor, may_see_entity, must_be_admin
 from accounts_service.domain.documents import LegalDocument
 from accounts_service.domain.entity import APPROVED, Description, Entity, Person
-from accounts_service.domain.errors import NotFound
+from accounts_service.domain.errors import Conflict, NotFound
 from accounts_service.domain.membership import certificate_facts
 from accounts_service.service_layer import mails
 from accounts_service.service_layer.context import Accounts, retrying
@@ -62,7 +62,14 @@ async def describe(ctx: Accounts, entity_id: str, edit_token: str, description: 
         partner = await ctx.entities.get(description.partner_entity_id) if description.partner_entity_id else None
         entity.describe(edit_token, description, partner, await ctx.current_documents(), ctx.clock(),
                         ctx.rules.acceptance_ttl)
-        return entity if await _save(ctx, entity) else None
+        try:
+            return entity if await _save(ctx, entity) else None
+        except Conflict:
+            holder = await ctx.entities.by_identity_key(entity.identity_key)
+            if holder is None or not holder.abandon_if_stale(ctx.clock()):
+                raise
+            await ctx.entities.save(holder)
+            return None  # the identifier is free again: try once more
 
     return await retrying(attempt, f"subscription {entity_id}")
 
