@@ -6,9 +6,13 @@ same machine, same PostgreSQL server, same generated items, same queryables and 
 1. generates ``--items`` deterministic items (cached as NDJSON under .dinamis/bench/);
 2. loads them into two databases: ``bench_ours`` with ``dinamis catalogue ingest``'s engine and
    ``bench_ref`` with ``pypgstac load --method upsert``, timing both (items/s);
-3. starts our catalogue service and the reference (in its own venv, from PyPI) on them;
-4. runs the typical queries alternately against both, ``--reps`` times after a warm-up, and
-   prints p50/p95 of each and the ratio ours/reference (≤ 1.0: ours no slower).
+3. starts our catalogue service and the reference (in its own venv, from PyPI) on them, the
+   reference twice: as shipped (pgstac hydrates the items in the database) and with its
+   ``USE_API_HYDRATE=true`` (stac-fastapi hydrates them, as ours does), so that ours is compared
+   with the reference's best setting as well as its default;
+4. runs the typical queries in turn against each, ``--reps`` times after a warm-up, and prints
+   p50/p95 of each and the ratios ours/reference (≤ 1.0: ours no slower), with what pgstac's
+   ``search()`` alone costs in SQL for the same search (hydrating in the database or not).
 """
 
 from __future__ import annotations
@@ -137,6 +141,30 @@ def serve(argv: list[str], env: dict[str, str], url: str, log: Path) -> subproce
     raise SystemExit(f"{url} never answered; see {log}")
 
 
+def server_versions(dsn: str) -> dict[str, str]:
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute("SELECT current_setting('server_version'), postgis_lib_version(), "
+                           "pgstac.get_version()").fetchone()
+    return {"postgresql": row[0], "postgis": row[1], "pgstac": row[2]}
+
+
+def engine_p50(dsn: str, body: dict, hydrate_in_db: bool, reps: int) -> float:
+    """pgstac's own ``search()`` for the body our service sends, timed in SQL (no HTTP, no Python
+    hydration): what the engine costs, with its hydration of the items or without."""
+    from catalogue_service.domain.search import to_pgstac
+    from psycopg.types.json import Jsonb
+
+    search = {**to_pgstac(body, post=True), "conf": {"context": "off", "nohydrate": not hydrate_in_db}}
+    times = []
+    with psycopg.connect(dsn, autocommit=True, options="-c search_path=pgstac,public") as conn:
+        for rep in range(reps + 2):
+            start = time.perf_counter()
+            conn.execute("SELECT search(%s)::text", (Jsonb(search),)).fetchone()
+            if rep >= 2:
+                times.append((time.perf_counter() - start) * 1000)
+    return round(statistics.median(times), 1)
+
+
 def run_query(client: httpx.Client, url: str, body: dict) -> tuple[float, int]:
     start = time.perf_counter()
     r = client.post(f"{url}/search", json=body)
@@ -196,25 +224,31 @@ def main() -> None:
                "PGDATABASE": pg["dbname"], "POSTGRES_USER": pg["user"], "POSTGRES_PASS": "",
                "POSTGRES_HOST_READER": pg["host"], "POSTGRES_HOST_WRITER": pg["host"], "POSTGRES_PORT": str(pg["port"]),
                "POSTGRES_DBNAME": pg["dbname"], "ENABLED_EXTENSIONS": "query,sort,fields,filter,pagination"}
-    ours_port, ref_port = 18090, 18091
+    figures["server"] = server_versions(ours_dsn)
+    ours_port, ref_port, ref_api_port = 18090, 18091, 18092
     ours_env = {**profile.service_env("catalogue"), "POSTGRES_DSN": ours_dsn, "HTTP_PORT": str(ours_port),
                 "KAFKA_NAMESPACE": "bench.", "LOG_LEVEL": "WARNING"}
-    procs = [
-        serve([sys.executable, "-m", "catalogue_service"], ours_env, f"http://127.0.0.1:{ours_port}/stac",
-              state / "ours.log"),
-        serve([str(python), "-m", "uvicorn", "stac_fastapi.pgstac.app:create_app", "--factory", "--port", str(ref_port),
-               "--log-level", "warning"], ref_env, f"http://127.0.0.1:{ref_port}/", state / "reference.log"),
-    ]
-    urls = {"ours": f"http://127.0.0.1:{ours_port}/stac", "reference": f"http://127.0.0.1:{ref_port}"}
+    uvicorn = [str(python), "-m", "uvicorn", "stac_fastapi.pgstac.app:create_app", "--factory",
+               "--log-level", "warning"]
+    urls = {"ours": f"http://127.0.0.1:{ours_port}/stac", "reference": f"http://127.0.0.1:{ref_port}",
+            "reference_api_hydrate": f"http://127.0.0.1:{ref_api_port}"}
+    sides = list(urls)
     results: dict = {}
+    procs: list[subprocess.Popen] = []
     try:
+        procs.append(serve([sys.executable, "-m", "catalogue_service"], ours_env, urls["ours"], state / "ours.log"))
+        procs.append(serve([*uvicorn, "--port", str(ref_port)], ref_env, f"{urls['reference']}/",
+                           state / "reference.log"))
+        procs.append(serve([*uvicorn, "--port", str(ref_api_port)], {**ref_env, "USE_API_HYDRATE": "true"},
+                           f"{urls['reference_api_hydrate']}/", state / "reference-api-hydrate.log"))
+        figures["load_average_before"] = [round(x, 2) for x in os.getloadavg()]
         with httpx.Client(timeout=120) as client:
             for name, body in [*QUERIES.items(), PAGES]:
                 runner = run_pages if name == PAGES[0] else run_query
-                times: dict[str, list[float]] = {"ours": [], "reference": []}
+                times: dict[str, list[float]] = {side: [] for side in sides}
                 counts: dict[str, int] = {}
                 for rep in range(args.reps + 2):
-                    for side in (("ours", "reference") if rep % 2 else ("reference", "ours")):
+                    for side in sides[rep % 3:] + sides[:rep % 3]:  # each goes first as often
                         elapsed, n = runner(client, urls[side], body)
                         counts[side] = n
                         if rep >= 2:
@@ -222,14 +256,20 @@ def main() -> None:
                 row = {side: {"p50_ms": round(statistics.median(t), 1), "p95_ms": round(pct(t, 95), 1),
                               "features": counts[side]} for side, t in times.items()}
                 row["ratio_p50"] = round(row["ours"]["p50_ms"] / row["reference"]["p50_ms"], 2)
+                row["ratio_p50_api_hydrate"] = round(row["ours"]["p50_ms"] / row["reference_api_hydrate"]["p50_ms"], 2)
+                if runner is run_query:
+                    row["engine_p50_ms"] = {"hydrated_in_db": engine_p50(ref_dsn, body, True, args.reps),
+                                            "nohydrate": engine_p50(ours_dsn, body, False, args.reps)}
                 results[name] = row
-                print(f"{name}: ours {row['ours']['p50_ms']} ms (p95 {row['ours']['p95_ms']}), reference "
-                      f"{row['reference']['p50_ms']} ms (p95 {row['reference']['p95_ms']}), ratio {row['ratio_p50']}, "
-                      f"features {counts}", flush=True)
+                print(f"{name}: " + ", ".join(f"{side} {row[side]['p50_ms']} ms (p95 {row[side]['p95_ms']})"
+                                              for side in sides)
+                      + f", ratios {row['ratio_p50']} / {row['ratio_p50_api_hydrate']}, features {counts}, "
+                      f"engine {row.get('engine_p50_ms')}", flush=True)
     finally:
         for proc in procs:
             proc.terminate()
             proc.wait(timeout=20)
+    figures["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     figures["queries"] = results
     print(json.dumps(figures, indent=2, ensure_ascii=False))
     if args.out:

@@ -20,7 +20,7 @@ from catalogue_service.settings import Settings
 
 async def warm(conn) -> None:
     """A new session compiles pgstac's PL/pgSQL on first use (tens of ms): pay it before a
-    request does, so that a search and its count run beside it both start warm."""
+    request does."""
     await conn.execute("SELECT (pgstac.search_query('{}'))._where")
 
 

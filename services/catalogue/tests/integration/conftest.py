@@ -4,6 +4,7 @@ of generated items, so that every answer can be checked against a brute-force ev
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,7 @@ ITEMS = 3000
 class Catalogue:
     url: str
     items: list[dict[str, Any]]
+    dsn: str  # its own database, to compare with what pgstac itself answers
 
 
 @pytest.fixture(scope="session")
@@ -33,7 +35,7 @@ async def catalogue(servers, tmp_path_factory):
     from gateway_service.settings import Settings as GatewaySettings
 
     base, _, _ = servers.postgres_dsn.rpartition("/")
-    name = f"stac_it_{tmp_path_factory.mktemp('db').name.replace('-', '_')}"[:60]
+    name = f"stac_it_{uuid.uuid4().hex[:16]}"  # unique: other sessions run these tests on the same server
     with psycopg.connect(servers.postgres_dsn, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     dsn = f"{base}/{name}"
@@ -52,7 +54,7 @@ async def catalogue(servers, tmp_path_factory):
     await running.start(catalogue_app(CatalogueSettings(**common, postgres_dsn=dsn, http_port=cport)), cport)
     await running.start(gateway_app(GatewaySettings(**common, catalogue_url=f"http://127.0.0.1:{cport}",
                                                     http_port=gport)), gport)
-    yield Catalogue(f"http://127.0.0.1:{gport}/stac", items)
+    yield Catalogue(f"http://127.0.0.1:{gport}/stac", items, dsn)
     await running.stop()
     with psycopg.connect(servers.postgres_dsn, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -126,14 +126,44 @@ async def test_the_query_extension_with_its_string_operators(catalogue):
                                 and i["properties"]["eo:cloud_cover"] < 3])
 
 
-async def test_matched_counts_what_brute_force_counts(catalogue):
+async def test_matched_counts_what_brute_force_counts_when_asked(catalogue):
+    area = box(0.0, 44.0, 6.0, 49.0)
+    expected = [i for i in catalogue.items if area.intersects(shape(i["geometry"]))]
+    async with httpx.AsyncClient() as http:
+        posted = (await http.post(f"{catalogue.url}/search", json={"bbox": list(area.bounds), "limit": 5,
+                                                                   "conf": {"context": "on"}})).json()
+        got = (await http.get(f"{catalogue.url}/search", params={"bbox": ",".join(map(str, area.bounds)),
+                                                                  "limit": 5, "context": "on"})).json()
+        unasked = (await http.post(f"{catalogue.url}/search", json={"bbox": list(area.bounds), "limit": 5})).json()
+    assert len(expected) > 5
+    assert posted["numberMatched"] == got["numberMatched"] == len(expected)
+    # not asked for and not known without counting: left out rather than paid for by every search
+    assert "numberMatched" not in unasked and unasked["numberReturned"] == 5
+
+
+async def test_pystac_client_matched_counts_what_brute_force_counts_when_the_client_asks_for_counts(catalogue):
     area = box(0.0, 44.0, 6.0, 49.0)
     expected = [i for i in catalogue.items if area.intersects(shape(i["geometry"]))]
 
-    def run():
-        return Client.open(catalogue.url).search(bbox=list(area.bounds), limit=5).matched()
+    def run(method: str):
+        client = Client.open(catalogue.url, parameters={"context": "on"})  # counts asked on every call
+        return client.search(bbox=list(area.bounds), limit=5, method=method).matched()
 
-    assert await asyncio.to_thread(run) == len(expected)
+    assert len(expected) > 5
+    assert await asyncio.to_thread(run, "POST") == await asyncio.to_thread(run, "GET") == len(expected)
+
+
+async def test_matched_comes_free_when_the_first_page_holds_every_match(catalogue):
+    expected = [i for i in catalogue.items if i["collection"] == "spot-6-7" and i["properties"]["eo:cloud_cover"] < 2]
+
+    def run():
+        search = Client.open(catalogue.url).search(collections=["spot-6-7"], query={"eo:cloud_cover": {"lt": 2}},
+                                                   limit=500)
+        return next(search.pages_as_dicts())
+
+    found = await asyncio.to_thread(run)
+    assert 0 < len(expected) < 500
+    assert found["numberMatched"] == found["numberReturned"] == len(expected)
 
 
 async def test_a_bad_cql2_expression_says_where_it_fails(catalogue):

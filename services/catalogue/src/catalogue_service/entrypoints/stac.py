@@ -148,7 +148,8 @@ async def item(request: Request, cid: Annotated[str, Path(max_length=100)],
 async def items(request: Request, cid: Annotated[str, Path(max_length=100)]) -> Response:
     if await _pgstac(request).collection(cid) is None:
         return _json({"code": "NotFound", "description": f"no collection {cid!r}"}, 404)
-    params = {k: v for k, v in request.query_params.items() if k in ("bbox", "datetime", "limit", "token")}
+    params = {k: v for k, v in request.query_params.items()
+              if k in ("bbox", "datetime", "limit", "token", "context")}
     return await _search(request, {**params, "collections": [cid]}, get_url=f"{_root(request)}/collections/{cid}/items",
                          query=params)
 
@@ -167,7 +168,10 @@ async def search_post(request: Request) -> Response:
         return _json({"code": "BadRequest", "description": f"body is not JSON: {exc}"}, 400)
     if not isinstance(body, dict):
         return _json({"code": "BadRequest", "description": "body must be a JSON object"}, 400)
-    return await _search(request, body, post_url=f"{_root(request)}/search", post_body=body, post=True)
+    # a client may ask for counts on every call in the query string, e.g. pystac-client's
+    # Client.open(url, parameters={"context": "on"}), so that its matched() is answered
+    params = {**body, "context": "on"} if request.query_params.get("context") == "on" else body
+    return await _search(request, params, post_url=f"{_root(request)}/search", post_body=body, post=True)
 
 
 async def _search(request: Request, params: dict[str, Any], *, get_url: str | None = None,
@@ -178,13 +182,11 @@ async def _search(request: Request, params: dict[str, Any], *, get_url: str | No
         fields = parse_fields(params, post)
     except BadSearch as exc:
         return _json({"code": "BadRequest", "description": str(exc)}, 400)
-    # numberMatched when asked for (pgstac counts: ~20 ms on a million items), otherwise when a
-    # count run beside the search is done in time (it never slows the search down)
-    asked = _wants_count(params)
-    body["conf"] = {"context": "on" if asked else "off"}
+    # numberMatched when asked for (pgstac counts every match: a cost the client chose), or when it
+    # is free: a first page with no next one holds every match
+    body["conf"] = {"context": "on" if _wants_count(params) else "off"}
     try:
-        pgstac = _pgstac(request)
-        result = await (pgstac.search(body) if asked else pgstac.search_counting_if_cheap(body))
+        result = await _pgstac(request).search(body)
     except Exception as exc:  # pgstac raises on what it cannot evaluate (unknown function, bad geometry...)
         message = str(exc).splitlines()[0]
         return _json({"code": "BadRequest", "description": f"search could not be evaluated: {message}"}, 400)
@@ -195,8 +197,9 @@ async def _search(request: Request, params: dict[str, Any], *, get_url: str | No
         _item_links(root, feature)
     links = [_link("root", root)]
     links.append(_link("self", get_url if get_url is not None else post_url, GEOJSON))
-    for rel in ("next", "prev"):
-        if (token := _token(result, rel)) is None:
+    tokens = {rel: _token(result, rel) for rel in ("next", "prev")}
+    for rel, token in tokens.items():
+        if token is None:
             continue
         if get_url is not None:
             links.append(_link(rel, f"{get_url}?{urlencode({**(query or {}), 'token': token})}", GEOJSON,
@@ -206,6 +209,8 @@ async def _search(request: Request, params: dict[str, Any], *, get_url: str | No
                                merge=False))
     result["links"] = links
     result.setdefault("numberReturned", len(result.get("features", [])))
+    if "numberMatched" not in result and "token" not in body and tokens["next"] is None:
+        result["numberMatched"] = result["numberReturned"]
     return _json(result, media_type=GEOJSON)
 
 
