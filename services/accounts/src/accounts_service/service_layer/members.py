@@ -12,7 +12,7 @@ from accounts_service.domain.access import Actor, may_manage_members, must_be_ad
 from accounts_service.domain.entity import APPROVED
 from accounts_service.domain.errors import Conflict, NotAllowed, NotFound
 from accounts_service.domain.events import UserRequested
-from accounts_service.domain.user import ACTIVE, User
+from accounts_service.domain.user import ACTIVE, INACTIVE, User
 from accounts_service.service_layer import mails
 from accounts_service.service_layer.context import Accounts, retrying
 from accounts_service.service_layer.subscriptions import load as load_entity
@@ -173,7 +173,7 @@ async def enrol_correspondent(ctx: Accounts, entity_id: str) -> User | None:
 async def sync_identity(ctx: Accounts, user_id: str) -> None:
     """Keycloak made to match the account (at least once per account event; idempotent)."""
     user = await load(ctx, user_id)
-    if user.status not in (ACTIVE, "inactive") and not user.keycloak_id:
+    if user.status not in (ACTIVE, INACTIVE) and not user.keycloak_id:
         return  # nothing to create before activation
     kind = (await load_entity(ctx, user.entity_id)).kind if user.entity_id else None
     keycloak_id, invited = await ctx.identity.push(user, kind)

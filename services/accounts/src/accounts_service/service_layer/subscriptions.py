@@ -12,6 +12,7 @@ from accounts_service.domain.access import Actor, may_see_entity, must_be_admin
 from accounts_service.domain.documents import LegalDocument
 from accounts_service.domain.entity import APPROVED, Description, Entity, Person
 from accounts_service.domain.errors import Conflict, NotFound
+from accounts_service.domain.events import AcceptanceRequested
 from accounts_service.domain.membership import certificate_facts
 from accounts_service.service_layer import mails
 from accounts_service.service_layer.context import Accounts, retrying
@@ -36,9 +37,14 @@ async def load(ctx: Accounts, entity_id: str) -> Entity:
     return entity
 
 
-async def _save(ctx: Accounts, entity: Entity) -> bool:
-    titles = {d.document_id: d.title for d in (await ctx.current_documents()).values()}
-    return await ctx.entities.save(entity, mails.for_entity(entity, ctx.rules.portal_url, titles))
+async def _save(ctx: Accounts, entity: Entity, applied_event: str | None = None) -> bool:
+    """Stores the entity with the e-mails its events call for (document titles read only when an
+    invitation lists documents)."""
+    titles: dict[str, str] = {}
+    if any(isinstance(e, AcceptanceRequested) for e in entity.events):
+        titles = {d.document_id: d.title for d in (await ctx.current_documents()).values()}
+    return await ctx.entities.save(entity, mails.for_entity(entity, ctx.rules.portal_url, titles),
+                                   applied_event=applied_event)
 
 
 async def start(ctx: Accounts, correspondent: Person) -> Entity:
@@ -143,9 +149,6 @@ async def document_published(ctx: Accounts, entity_id: str, document: LegalDocum
         if event_id in entity.seen_events:
             return True
         entity.document_published(document, await ctx.current_documents(), ctx.clock(), ctx.rules.acceptance_ttl)
-        titles = {d.document_id: d.title for d in (await ctx.current_documents()).values()}
-        saved = await ctx.entities.save(entity, mails.for_entity(entity, ctx.rules.portal_url, titles),
-                                        applied_event=event_id)
-        return True if saved else None
+        return True if await _save(ctx, entity, applied_event=event_id) else None
 
     await retrying(attempt, f"entity {entity_id}")
