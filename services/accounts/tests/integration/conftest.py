@@ -1,16 +1,14 @@
 """The accounts service served in the test's loop on the real Kafka and FerretDB (its own Kafka
-namespace and database), e-mails delivered over SMTP to an aiosmtpd sink in this process,
+namespace and database), e-mails delivered over SMTP to the stack's sink served in this event loop,
 certificates signed with a development PKI, and a reader of the events it publishes. Keycloak
 is recorded here (its adapter is tested against the real Keycloak in tests/flow)."""
 
 from __future__ import annotations
 
 import asyncio
-import email
-import re
 import uuid
 from dataclasses import dataclass, field
-from email.message import Message
+from email.message import EmailMessage
 from pathlib import Path
 
 import httpx
@@ -18,7 +16,8 @@ import pytest
 from accounts_service.app import create_app
 from accounts_service.settings import Settings
 from aiokafka import AIOKafkaConsumer
-from aiosmtpd.controller import Controller
+from dinamis_cli.stack.mail import listen, messages_in
+from dinamis_cli.stack.membership import link_token
 from dinamis_cli.stack.pki import ensure_signing_pki
 from dinamis_common.devtokens import DEV_ISSUER, ensure_dev_keys, mint_token
 from dinamis_common.testing import InProcessServers, free_port
@@ -26,26 +25,22 @@ from dinamis_contracts import accounts
 
 
 class Mailbox:
-    """An SMTP sink: every message received, parsed."""
+    """What the stack's SMTP sink (served in this event loop) kept, read as a person would."""
 
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
 
-    async def handle_DATA(self, server, session, envelope) -> str:
-        self.messages.append(email.message_from_bytes(envelope.content))
-        return "250 OK"
-
-    async def to(self, address: str, count: int = 1, timeout: float = 15.0) -> list[Message]:
+    async def to(self, address: str, count: int = 1, timeout: float = 15.0) -> list[EmailMessage]:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        while len(found := [m for m in self.messages if m["To"] == address]) < count:
-            assert loop.time() < deadline, f"no e-mail to {address} (got {[m['To'] for m in self.messages]})"
+        while len(found := messages_in(self.directory, to=address)) < count:
+            assert loop.time() < deadline, f"no e-mail #{count} to {address}"
             await asyncio.sleep(0.05)
         return found
 
     async def link_token(self, address: str, nth: int = -1) -> str:
-        body = (await self.to(address, abs(nth) if nth < 0 else nth + 1))[nth].get_payload(decode=True).decode()
-        return re.search(r"[?&]token=([\w\-]+)", body)[1]
+        found = await self.to(address, abs(nth) if nth < 0 else nth + 1)
+        return link_token(found[nth].get_body(("plain",)).get_content())
 
 
 @dataclass
@@ -87,14 +82,14 @@ async def service(servers, tmp_path_factory):
     unique = uuid.uuid4().hex[:10]
     keys = ensure_dev_keys(tmp_path_factory.mktemp("keys"))
     pki = ensure_signing_pki(tmp_path_factory.mktemp("pki"))
-    mailbox = Mailbox()
-    smtp = Controller(mailbox, hostname="127.0.0.1", port=free_port())
-    smtp.start()
+    smtp_port, mail_dir = free_port(), tmp_path_factory.mktemp("mail")
+    sink = await listen(smtp_port, mail_dir)
+    mailbox = Mailbox(mail_dir)
     port, ns = free_port(), f"t{unique}."
     settings = Settings(kafka_bootstrap_servers=servers.kafka, mongodb_uri=servers.mongodb_uri,
                         mongodb_database=f"t{unique}_accounts", kafka_namespace=ns, auth_issuer=DEV_ISSUER,
                         auth_jwks_url=f"file://{keys[1]}", http_port=port, outbox_poll_seconds=0.5,
-                        smtp_port=smtp.port, certificate_key_file=pki.key, certificate_cert_file=pki.cert,
+                        smtp_port=smtp_port, certificate_key_file=pki.key, certificate_cert_file=pki.cert,
                         certificate_trust_files=[pki.root])
     identity = RecordedIdentity()
     running = InProcessServers()
@@ -105,4 +100,4 @@ async def service(servers, tmp_path_factory):
     yield AccountsService(f"http://127.0.0.1:{port}", keys, mailbox, events, identity)
     await events.stop()
     await running.stop()
-    smtp.stop()
+    sink.close()

@@ -196,7 +196,7 @@ async def test_a_new_licence_version_is_accepted_again_before_the_entity_orders_
             await asyncio.sleep(0.1)
         assert entity["eligible_missions"] == ["spot-6-7"]
         renewal = (await service.mailbox.to("rep.c@ville-cinq.example.org", 2))[-1]
-        assert "new version" in renewal.get_payload(decode=True).decode()
+        assert "new version" in renewal.get_body(("plain",)).get_content()
         token = await service.mailbox.link_token("rep.c@ville-cinq.example.org", -1)
         page = (await anonymous.get(f"/api/accounts/public/subscriptions/{sid}/acceptance",
                                     params={"token": token})).json()

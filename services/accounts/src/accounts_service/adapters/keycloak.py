@@ -46,14 +46,16 @@ class KeycloakIdentityProvider:
         return self._token[0]
 
     async def _send(self, method: str, path: str, auth: bool = True, ok404: bool = False, **kw: Any) -> httpx.Response:
-        headers = {"authorization": f"Bearer {await self._bearer()}"} if auth else {}
-        try:
-            r = await self.http.request(method, path, headers=headers, **kw)
-        except httpx.TransportError as exc:
-            raise IdentityProviderUnavailable(f"Keycloak unreachable: {exc}") from exc
-        if r.status_code >= 500:
-            raise IdentityProviderUnavailable(f"Keycloak {method} {path}: {r.status_code}")
-        if r.status_code == 401 and auth:
+        for fresh in (False, True):  # a cached token Keycloak no longer honours: one more try with a new one
+            headers = {"authorization": f"Bearer {await self._bearer()}"} if auth else {}
+            try:
+                r = await self.http.request(method, path, headers=headers, **kw)
+            except httpx.TransportError as exc:
+                raise IdentityProviderUnavailable(f"Keycloak unreachable: {exc}") from exc
+            if r.status_code >= 500:
+                raise IdentityProviderUnavailable(f"Keycloak {method} {path}: {r.status_code}")
+            if not (r.status_code == 401 and auth and not fresh):
+                break
             self._token = None
         if r.status_code >= 400 and not (ok404 and r.status_code == 404):
             raise RuntimeError(f"Keycloak {method} {path}: {r.status_code} {r.text[:300]}")

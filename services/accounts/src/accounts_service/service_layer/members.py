@@ -123,6 +123,8 @@ async def refresh_linked_identities(ctx: Accounts, actor: Actor) -> User:
     record = await ctx.identity.lookup(actor.subject)
     if record is None:
         raise NotFound("the identity provider does not know you")
+    if all(p in user.linked and user.linked[p].username == n for p, n in record.linked.items()):
+        return user  # nothing new: no write
 
     def record_links(u: User) -> None:
         for provider, username in sorted(record.linked.items()):
