@@ -1,5 +1,5 @@
-"""What every service's HTTP side shares: health, readiness, request ids, body limit,
-error table, tracing, and the caller's identity as a dependency."""
+"""What every service's HTTP side shares: health, readiness, request ids, body limit, load
+shedding, error table, tracing, and the caller's identity as a dependency."""
 
 from __future__ import annotations
 
@@ -67,6 +67,44 @@ async def _no_receive() -> Message:
     return {"type": "http.disconnect"}
 
 
+PROBES = frozenset({"/healthz", "/readyz"})
+
+
+class LoadSheddingMiddleware:
+    """At most ``max_in_flight`` requests in progress; beyond that a request is answered 503 with
+    ``Retry-After`` at once, so that a saturated service says so instead of letting connections
+    queue until callers time out or drop them. Probes are never shed: a busy service is alive
+    and ready."""
+
+    def __init__(self, app: ASGIApp, max_in_flight: int, retry_after_seconds: int = 1,
+                 on_shed: Callable[[], None] | None = None) -> None:
+        self.app = app
+        self.max_in_flight = max_in_flight
+        self.retry_after = str(retry_after_seconds)
+        self.on_shed = on_shed
+        self.in_flight = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in PROBES:
+            await self.app(scope, receive, send)
+            return
+        if self.in_flight >= self.max_in_flight:
+            if self.on_shed is not None:
+                self.on_shed()
+            response = JSONResponse(
+                {"error": "Overloaded",
+                 "message": f"the service is at capacity ({self.max_in_flight} requests in progress); "
+                            f"try again in {self.retry_after} s"},
+                status_code=503, headers={"retry-after": self.retry_after})
+            await response(scope, _no_receive, send)
+            return
+        self.in_flight += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.in_flight -= 1
+
+
 class RequestIdMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -80,8 +118,9 @@ class RequestIdMiddleware:
         scope.setdefault("state", {})["request_id"] = request_id.decode()
 
         async def with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message.setdefault("headers", []).append((b"x-request-id", request_id))
+            if message["type"] == "http.response.start":  # exactly one, whatever the handler set
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"x-request-id"]
+                message["headers"] = [*headers, (b"x-request-id", request_id)]
             await send(message)
 
         await self.app(scope, receive, with_id)
@@ -95,6 +134,7 @@ def create_service_app(
     readiness: Callable[[FastAPI], Mapping[str, ReadinessCheck]],
     error_table: Mapping[type[Exception], int] | None = None,
     max_body_bytes: int = 1_048_576,
+    max_in_flight: int = 128,
     **fastapi_kwargs: Any,
 ) -> FastAPI:
     app = FastAPI(title=title, lifespan=lifespan, **fastapi_kwargs)
@@ -118,8 +158,11 @@ def create_service_app(
         ready = all(v == "ok" for v in report.values())
         return JSONResponse({"ready": ready, "checks": report}, status_code=200 if ready else 503)
 
+    shed = telemetry.meter("dinamis.http").create_counter(
+        "http.server.shed_requests", description="requests answered 503 because too many were in progress")
     app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes)
-    app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(LoadSheddingMiddleware, max_in_flight=max_in_flight, on_shed=lambda: shed.add(1))
+    app.add_middleware(RequestIdMiddleware)  # outermost: every answer has an id, a shed one too
     FastAPIInstrumentor.instrument_app(
         app,
         tracer_provider=telemetry.tracer_provider,

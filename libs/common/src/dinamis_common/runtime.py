@@ -129,7 +129,8 @@ class Runtime:
 
         app = create_service_app(title=title, telemetry=self.telemetry, lifespan=lifespan,
                                  readiness=lambda _: self.readiness(), error_table=error_table,
-                                 max_body_bytes=self.settings.max_body_bytes)
+                                 max_body_bytes=self.settings.max_body_bytes,
+                                 max_in_flight=self.settings.max_in_flight)
         app.state.runtime = self
         app.state.verifier = self.verifier
         for key, value in state.items():
@@ -140,7 +141,12 @@ class Runtime:
 
 
 def serve(app: Any, settings: ServiceSettings) -> None:
-    """Run one service's app in this process (the ``python -m <name>_service`` entry point)."""
+    """Run one service's app in this process (the ``python -m <name>_service`` entry point).
+
+    Idle connections are kept ``http_keep_alive_seconds``, longer than the gateway's pool keeps
+    them, so the gateway never sends on a connection the server is closing. No ``server`` header:
+    what runs is nobody's business, and a proxied answer then carries no second one."""
     configure_logging(settings.service_name, settings.log_level)
     uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None,
+                timeout_keep_alive=settings.http_keep_alive_seconds, server_header=False,
                 timeout_graceful_shutdown=10)

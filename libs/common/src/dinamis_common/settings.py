@@ -37,6 +37,13 @@ class ServiceSettings(BaseSettings):
     auth_leeway_seconds: int = 30
 
     max_body_bytes: int = Field(default=1_048_576, description="largest request body accepted")
+    # Beyond this many requests in progress a service answers 503 with Retry-After at once
+    # (probes excepted) rather than letting calls queue until clients give up: sized for a
+    # 2-core machine, where more in flight only adds waiting.
+    max_in_flight: int = Field(default=128, ge=1, description="requests in progress before shedding load")
+    # How long the HTTP server keeps an idle connection: longer than any caller's pool keeps one
+    # (the gateway's UPSTREAM_KEEPALIVE_SECONDS), so that the caller, not the server, closes it.
+    http_keep_alive_seconds: int = Field(default=30, ge=1, description="idle keep-alive of the HTTP server")
     outbox_poll_seconds: float = Field(default=5.0, description="relay fallback scan (after a crash)")
     consumer_max_attempts: int = 3
 
