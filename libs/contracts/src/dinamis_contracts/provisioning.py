@@ -17,3 +17,4 @@ class OrderRecordedV1(Payload):
     mission: str
     area_km2: float
     recorded_at: datetime
+    cell: str | None = None  # the cell whose decision it follows (added later: older events lack it)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from arbitration_service.domain.access import Actor
 from arbitration_service.domain.model import AutoRule, Case, CaseOpened, DecisionRecorded, route
-from arbitration_service.service_layer.handlers import open_case
+from arbitration_service.service_layer.context import Arbitration
+from arbitration_service.service_layer.handlers import OpenCase, list_cases, open_case
 
 NOW = datetime(2026, 5, 1, tzinfo=UTC)
 
@@ -31,7 +33,10 @@ def test_the_automatic_rule_accepts_up_to_its_threshold():
     assert case.status == "decided"
     assert (case.decision.decision, case.decision.decided_by, case.decision.accepted_area_km2) == \
         ("accepted", "auto-rule", 500)
-    assert [type(e) for e in case.events] == [CaseOpened, DecisionRecorded]
+    assert case.events == [
+        CaseOpened("r1", "r1", "pleiades-science", "pleiades", 500, NOW),
+        DecisionRecorded("r1", "r1", "pleiades-science", "pleiades", "accepted",
+                         "automatic acceptance: 500 km² ≤ 500 km²", "auto-rule", NOW, 500)]
 
 
 def test_a_larger_request_waits_for_a_person():
@@ -59,9 +64,19 @@ class InMemoryCases:
 
 
 async def test_a_submission_delivered_twice_opens_one_case():
-    repo = InMemoryCases()
-    args = {"request_id": "r1", "mission": "spot-6-7", "area_km2": 10.0,
-            "requester": {"user_id": "u", "entity_category": "institutional"}, "repo": repo, "rule": AutoRule()}
-    assert await open_case(**args)
-    assert not await open_case(**args)
-    assert list(repo.cases) == ["r1"] and repo.cases["r1"].cell == "institutional"
+    ctx = Arbitration(InMemoryCases(), AutoRule(), clock=lambda: NOW)
+    cmd = OpenCase(request_id="r1", mission="spot-6-7", area_km2=10.0,
+                   requester={"user_id": "u", "entity_category": "institutional"})
+    assert await open_case(ctx, cmd)
+    assert not await open_case(ctx, cmd)
+    assert list(ctx.cases.cases) == ["r1"] and ctx.cases.cases["r1"].cell == "institutional"
+
+
+async def test_an_arbiter_reads_the_cases_of_their_cells_and_an_administrator_every_cell():
+    ctx = Arbitration(InMemoryCases(), AutoRule(False), clock=lambda: NOW)
+    for request_id, category in (("r1", "scientific"), ("r2", "institutional")):
+        await open_case(ctx, OpenCase(request_id, "pleiades", 5.0, {"user_id": "u", "entity_category": category}))
+    arbiter = Actor("a", frozenset({"arbiter"}), frozenset({"pleiades-science"}))
+    admin = Actor("root", frozenset({"admin"}), frozenset())
+    assert [c.id for c in await list_cases(ctx, arbiter, 10)] == ["r1"]
+    assert sorted(c.id for c in await list_cases(ctx, admin, 10)) == ["r1", "r2"]

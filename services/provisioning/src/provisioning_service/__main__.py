@@ -1,6 +1,6 @@
 from dinamis_common.runtime import serve
 
-from provisioning_service.app import create_app
+from provisioning_service.bootstrap import create_app
 from provisioning_service.settings import Settings
 
 settings = Settings()

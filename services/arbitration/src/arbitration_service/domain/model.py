@@ -35,14 +35,31 @@ class AutoRule:
         return "accepted", f"automatic acceptance: {area_km2:g} km² ≤ {self.max_area_km2:g} km²"
 
 
-@dataclass
+@dataclass(frozen=True)
 class CaseOpened:
-    pass
+    """A request was given to the cell that reviews it."""
+
+    case_id: str
+    request_id: str
+    cell: str
+    mission: str
+    area_km2: float
+    opened_at: datetime
 
 
-@dataclass
+@dataclass(frozen=True)
 class DecisionRecorded:
-    pass
+    """The cell (or the automatic rule) decided about a request."""
+
+    case_id: str
+    request_id: str
+    cell: str
+    mission: str
+    decision: str
+    reason: str
+    decided_by: str
+    decided_at: datetime
+    accepted_area_km2: float
 
 
 @dataclass
@@ -64,7 +81,7 @@ class Case:
     requester: dict[str, Any]
     opened_at: datetime
     decision: Decision | None = None
-    events: list[Any] = field(default_factory=list, repr=False)
+    events: list[CaseOpened | DecisionRecorded] = field(default_factory=list, repr=False)
 
     @property
     def status(self) -> str:
@@ -76,11 +93,12 @@ class Case:
         case = cls(id=request_id, request_id=request_id,
                    cell=route(mission, requester.get("entity_category", "institutional")),
                    mission=mission, area_km2=area_km2, requester=requester, opened_at=at)
-        case.events.append(CaseOpened())
+        case.events.append(CaseOpened(case.id, case.request_id, case.cell, case.mission, case.area_km2, at))
         if (auto := rule.decide(area_km2)) is not None:
             case.record(auto[0], auto[1], AUTO_ARBITER, at, area_km2)
         return case
 
     def record(self, decision: str, reason: str, by: str, at: datetime, accepted_area_km2: float) -> None:
         self.decision = Decision(decision, reason, by, at, accepted_area_km2)
-        self.events.append(DecisionRecorded())
+        self.events.append(DecisionRecorded(self.id, self.request_id, self.cell, self.mission, decision, reason, by,
+                                            at, accepted_area_km2))

@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from dinamis_common.messaging.envelope import CloudEvent
-from dinamis_common.messaging.outbox import AggregateStore, Outgoing
-from dinamis_contracts import provisioning as contract
+from dinamis_common.messaging.outbox import AggregateStore
 from pymongo import DESCENDING
 
-from provisioning_service.domain.model import OrderIntent, OrderRecorded
+from provisioning_service.adapters.translators import outgoing
+from provisioning_service.domain.model import OrderIntent
+
+_FIELDS = ("request_id", "order_id", "mission", "cell", "area_km2", "recorded_at", "status")
 
 
-def outgoing(order: OrderIntent) -> list[Outgoing]:
-    return [
-        Outgoing(contract.TOPIC, CloudEvent(
-            type=contract.ORDER_RECORDED, source=contract.SOURCE, subject=order.request_id,
-            data=contract.OrderRecordedV1(order_id=order.order_id, request_id=order.request_id,
-                                          mission=order.mission, area_km2=order.area_km2,
-                                          recorded_at=order.recorded_at).model_dump(mode="json")))
-        for event in order.events if isinstance(event, OrderRecorded)
-    ]
+def to_document(order: OrderIntent) -> dict[str, Any]:
+    return {"_id": order.request_id, **{f: getattr(order, f) for f in _FIELDS}}
+
+
+def from_document(doc: dict[str, Any]) -> OrderIntent:
+    return OrderIntent(**{f: doc[f] for f in _FIELDS})
 
 
 class MongoOrderRepository:
@@ -32,16 +31,14 @@ class MongoOrderRepository:
         await self.store.collection.create_index([("recorded_at", DESCENDING)], name="recent")
 
     async def add(self, order: OrderIntent) -> bool:
-        doc = {"_id": order.request_id, "request_id": order.request_id, "order_id": order.order_id,
-               "mission": order.mission, "cell": order.cell, "area_km2": order.area_km2,
-               "recorded_at": order.recorded_at, "status": order.status}
-        added = await self.store.insert(doc, outgoing(order))
+        added = await self.store.insert(to_document(order), outgoing(order.events))
         order.events.clear()
         return added
 
-    async def list(self, limit: int, before: Any = None, request_id: str | None = None) -> list[dict[str, Any]]:
+    async def list(self, limit: int, before: datetime | None = None,
+                   request_id: str | None = None) -> list[OrderIntent]:
         query: dict[str, Any] = {"recorded_at": {"$lt": before}} if before is not None else {}
         if request_id is not None:
             query["_id"] = request_id  # the order intent of a request is keyed by it
-        cursor = self.store.collection.find(query, {"outbox": 0, "applied_events": 0, "outbox_pending": 0})
-        return await cursor.sort("recorded_at", DESCENDING).limit(limit).to_list()
+        cursor = self.store.collection.find(query, dict.fromkeys(_FIELDS, 1))
+        return [from_document(d) async for d in cursor.sort("recorded_at", DESCENDING).limit(limit)]

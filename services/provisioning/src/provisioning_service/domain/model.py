@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 ORDERABLE_DECISIONS = frozenset({"accepted", "accepted-partially"})
 
 
-@dataclass
+@dataclass(frozen=True)
 class OrderRecorded:
-    pass
+    """An order intent was recorded for an accepted request."""
+
+    order_id: str
+    request_id: str
+    mission: str
+    cell: str
+    area_km2: float
+    recorded_at: datetime
 
 
 @dataclass
@@ -23,7 +29,7 @@ class OrderIntent:
     area_km2: float
     recorded_at: datetime
     status: str = "intent"
-    events: list[Any] = field(default_factory=list, repr=False)
+    events: list[OrderRecorded] = field(default_factory=list, repr=False)
 
     @classmethod
     def for_decision(cls, *, decision: str, request_id: str, order_id: str, mission: str, cell: str,
@@ -31,5 +37,5 @@ class OrderIntent:
         if decision not in ORDERABLE_DECISIONS:
             return None
         order = cls(request_id, order_id, mission, cell, area_km2, at)
-        order.events.append(OrderRecorded())
+        order.events.append(OrderRecorded(order_id, request_id, mission, cell, area_km2, at))
         return order

@@ -1,0 +1,26 @@
+"""What every use case gets: the repository, the clock and the source of order ids."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from uuid6 import uuid7
+
+from provisioning_service.service_layer.ports import OrderRepository
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_order_id() -> str:
+    return str(uuid7())
+
+
+@dataclass(frozen=True)
+class Provisioning:
+    orders: OrderRepository
+    clock: Callable[[], datetime] = utcnow
+    new_id: Callable[[], str] = new_order_id

@@ -1,0 +1,62 @@
+"""On the real Kafka and FerretDB: a decision delivered twice makes one order intent, which the
+operators read at ``GET /api/provisioning/orders`` and which is announced with the data of what
+happened; a rejection orders nothing; a plain user may not read the orders."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from dinamis_common.devtokens import mint_token
+from dinamis_common.messaging.envelope import CloudEvent
+from dinamis_contracts import arbitration
+
+pytestmark = pytest.mark.integration
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+def decision(request_id: str, verdict: str) -> CloudEvent:
+    payload = arbitration.DecisionRecordedV1(
+        case_id=request_id, request_id=request_id, cell="spot-science", mission="spot-6-7", decision=verdict,
+        reason="within the programme", decided_by="arbiter-1", decided_at=NOW, accepted_area_km2=12.5)
+    return CloudEvent(type=arbitration.DECISION_RECORDED, source=arbitration.SOURCE, subject=request_id,
+                      data=payload.model_dump(mode="json"))
+
+
+def client(service, roles) -> httpx.AsyncClient:
+    token = mint_token(*service.keys, user="someone", entity=None, roles=roles)
+    return httpx.AsyncClient(base_url=service.url, headers={"authorization": f"Bearer {token}"}, timeout=15.0)
+
+
+async def test_an_accepted_request_gets_one_order_that_operators_see_and_that_is_announced(service):
+    accepted, rejected = f"req-{uuid.uuid4().hex[:8]}", f"req-{uuid.uuid4().hex[:8]}"
+    for event in (decision(accepted, "accepted"), decision(rejected, "rejected"), decision(accepted, "accepted")):
+        await service.decided(event)
+    async with client(service, ["operator"]) as operator:
+        async with asyncio.timeout(20):
+            while not (items := (await operator.get("/api/provisioning/orders",
+                                                    params={"request_id": accepted})).json()["items"]):
+                await asyncio.sleep(0.1)
+        [order] = items
+        assert (order["mission"], order["cell"], order["area_km2"], order["status"]) == (
+            "spot-6-7", "spot-science", 12.5, "intent")
+        assert (await operator.get("/api/provisioning/orders", params={"request_id": rejected})).json() == {
+            "items": [], "next_before": None}
+    async with client(service, ["user"]) as user:
+        refused = await user.get("/api/provisioning/orders")
+    assert refused.status_code == 403
+
+    announced = []
+    async with asyncio.timeout(20):
+        async for record in service.published:
+            announced.append(json.loads(record.value))
+            if announced[-1]["request_id"] == accepted:
+                break
+    assert announced[-1] == {"order_id": order["order_id"], "request_id": accepted, "mission": "spot-6-7",
+                             "cell": "spot-science", "area_km2": 12.5, "recorded_at": order["recorded_at"]}
+    later = await service.published.getmany(timeout_ms=1000)  # the second delivery announced nothing
+    assert all(json.loads(r.value)["request_id"] != accepted for records in later.values() for r in records)
