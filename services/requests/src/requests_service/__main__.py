@@ -1,6 +1,6 @@
 from dinamis_common.runtime import serve
 
-from requests_service.app import create_app
+from requests_service.bootstrap import create_app
 from requests_service.settings import Settings
 
 settings = Settings()

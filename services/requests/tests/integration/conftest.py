@@ -18,8 +18,8 @@ from dinamis_common.mongo import make_mongo_client
 from dinamis_common.testing import InProcessServers, free_port
 from dinamis_contracts import accounts, requests
 from pymongo.asynchronous.database import AsyncDatabase
-from requests_service.app import create_app
-from requests_service.entrypoints.consumers import ENTITY_GROUP
+from requests_service.bootstrap import create_app
+from requests_service.entrypoints.consumers.accounts import GROUP as ENTITY_GROUP
 from requests_service.settings import Settings
 
 

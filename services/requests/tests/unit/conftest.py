@@ -10,6 +10,7 @@ from datetime import datetime
 import pytest
 from requests_service.domain.entities import Entity
 from requests_service.domain.model import Request
+from requests_service.service_layer.context import Requests
 
 
 class InMemoryRequests:
@@ -75,3 +76,8 @@ def entities() -> InMemoryEntities:
 @pytest.fixture
 def repo() -> InMemoryRequests:
     return InMemoryRequests()
+
+
+@pytest.fixture
+def ctx(repo, entities) -> Requests:
+    return Requests(requests=repo, entities=entities)

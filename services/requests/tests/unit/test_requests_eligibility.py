@@ -36,34 +36,34 @@ def cmd(entity_id: str | None = "ent-2", mission: str = "pleiades", key: str | N
      "entity ent-2 is not eligible for spot-6-7 (a licence to accept or a review pending)"),
     (entity(missions=()), cmd(), "entity ent-2 is not eligible for pleiades (a licence to accept or a review pending)"),
 ])
-async def test_a_refused_submission_says_why_and_stores_and_publishes_nothing(repo, entities, known, command,
-                                                                              message):
+async def test_a_refused_submission_says_why_and_stores_and_publishes_nothing(ctx, repo, entities, known,
+                                                                              command, message):
     if known is not None:
         await entities.apply(known)
     with pytest.raises(NotEligible) as refused:
-        await submit(command, repo, entities)
+        await submit(ctx, command)
     assert str(refused.value) == message
     assert repo.rows == {} and repo.published == []
 
 
-async def test_the_routing_category_is_the_entity_kind_known_here(repo, entities):
+async def test_the_routing_category_is_the_entity_kind_known_here(ctx, repo, entities):
     await entities.apply(entity(kind="institutional"))
-    request, _ = await submit(cmd(), repo, entities)
+    request, _ = await submit(ctx, cmd())
     assert request.requester.entity_category == "institutional"
     assert (await repo.get(request.id)).requester.entity_category == "institutional"
     await entities.apply(entity(kind="scientific", version=2))  # the accounts service reclassified it
-    later, _ = await submit(cmd(), repo, entities)
+    later, _ = await submit(ctx, cmd())
     assert later.requester.entity_category == "scientific"
 
 
-async def test_an_accepted_request_replayed_after_a_suspension_still_gets_its_answer(repo, entities):
+async def test_an_accepted_request_replayed_after_a_suspension_still_gets_its_answer(ctx, repo, entities):
     await entities.apply(entity())
-    first, _ = await submit(cmd(key="k1"), repo, entities)
+    first, _ = await submit(ctx, cmd(key="k1"))
     await entities.apply(entity(status="suspended", version=2))
-    again, created = await submit(cmd(key="k1"), repo, entities)
+    again, created = await submit(ctx, cmd(key="k1"))
     assert (again.id, created) == (first.id, False)
     with pytest.raises(NotEligible):  # but nothing new
-        await submit(cmd(key="k2"), repo, entities)
+        await submit(ctx, cmd(key="k2"))
     assert len(repo.rows) == 1
 
 

@@ -1,20 +1,20 @@
-"""The entity read model in MongoDB: one document per entity in this service's ``entities``
-collection, the newest snapshot received from the accounts events.
+"""The entity read model in MongoDB: the newest snapshot of each entity received from the accounts
+events, in this service's ``entities`` collection.
 
-A snapshot is kept only if its version is higher than the stored one, in one conditional
-upsert (no transaction): a duplicate or an older event delivered late matches nothing, its
-insert collides on ``_id`` and changes nothing. Writes to one entity are serialized in the
-process (``write_lock``), because FerretDB applies a conditional update in two steps and lets
-concurrent writers all win (measured: the newest of 8 concurrent versions lost in 15 of 20
-trials without it); MongoDB's guard is atomic across replicas. Lookups are by ``_id`` only, so
-the collection needs no index of its own.
+Each snapshot is **inserted** as its own document, ``_id = "<entity>:<version>"``: a duplicate or
+a replayed event collides on that key and changes nothing, and no replica can overwrite a newer
+snapshot with an older one, because nothing is ever updated in place. (FerretDB evaluates a
+guarded update and applies it in two steps, so "replace if newer" lets concurrent writers lose
+the newest; a unique key is enforced by PostgreSQL.) A reader takes the highest version; older
+snapshots are deleted after a newer one is stored, so an entity keeps one or two documents.
+Lookups are by ``entity_id`` equality (pushed down to PostgreSQL by FerretDB).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from dinamis_common.messaging.outbox import write_lock
+from pymongo import ASCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
@@ -25,28 +25,36 @@ class MongoEntityDirectory:
     def __init__(self, collection: AsyncCollection) -> None:
         self.collection = collection
 
+    async def ensure_indexes(self) -> None:
+        await self.collection.create_index([("entity_id", ASCENDING)], name="entity_id")
+        # snapshots stored before this layout (one document per entity, updated in place)
+        async for old in self.collection.find({"entity_id": {"$exists": False}}):
+            entity = Entity(entity_id=old["_id"], name=old["name"], kind=old["kind"], status=old["status"],
+                            eligible_missions=frozenset(old["eligible_missions"]), version=old["version"])
+            await self.apply(entity)
+            await self.collection.delete_one({"_id": old["_id"], "entity_id": {"$exists": False}})
+
     async def get(self, entity_id: str) -> Entity | None:
-        doc = await self.collection.find_one({"_id": entity_id})
-        return _entity(doc) if doc else None
+        docs = await self.collection.find({"entity_id": entity_id}).to_list()
+        newest = max(docs, key=lambda d: d["version"], default=None)
+        return _entity(newest) if newest else None
 
     async def apply(self, entity: Entity) -> bool:
-        newer = {"_id": entity.entity_id, "version": {"$lt": entity.version}}
-        change = {"$set": _fields(entity)}
-        async with write_lock(self.collection, entity.entity_id):
-            try:
-                result = await self.collection.update_one(newer, change, upsert=True)
-            except DuplicateKeyError:
-                # there with this version or a newer one — or another replica's first insert won
-                # the race with an older one: a plain conditional update settles which
-                result = await self.collection.update_one(newer, change)
-        return result.upserted_id is not None or result.modified_count == 1
+        """Keep this snapshot unless it is one already seen; ``True`` if it is now the newest."""
+        try:
+            await self.collection.insert_one({"_id": f"{entity.entity_id}:{entity.version}", **_fields(entity)})
+        except DuplicateKeyError:
+            return False
+        await self.collection.delete_many({"entity_id": entity.entity_id, "version": {"$lt": entity.version}})
+        newest = await self.get(entity.entity_id)
+        return newest is not None and newest.version == entity.version
 
 
 def _fields(e: Entity) -> dict[str, Any]:
-    return {"name": e.name, "kind": e.kind, "status": e.status,
+    return {"entity_id": e.entity_id, "name": e.name, "kind": e.kind, "status": e.status,
             "eligible_missions": sorted(e.eligible_missions), "version": e.version}
 
 
 def _entity(doc: dict[str, Any]) -> Entity:
-    return Entity(entity_id=doc["_id"], name=doc["name"], kind=doc["kind"], status=doc["status"],
+    return Entity(entity_id=doc["entity_id"], name=doc["name"], kind=doc["kind"], status=doc["status"],
                   eligible_missions=frozenset(doc["eligible_missions"]), version=doc["version"])

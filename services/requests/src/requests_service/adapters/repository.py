@@ -61,7 +61,7 @@ class MongoRequestRepository:
         )
 
     async def add(self, request: Request) -> bool:
-        added = await self.store.insert(to_document(request), outgoing(request))
+        added = await self.store.insert(to_document(request), outgoing(request.events))
         request.events.clear()
         return added
 
@@ -72,7 +72,8 @@ class MongoRequestRepository:
     async def save(self, request: Request, applied_event: str | None = None) -> bool:
         doc = to_document(request)
         doc.pop("_id")
-        saved = await self.store.update(request.id, request.version, doc, outgoing(request), applied=applied_event)
+        saved = await self.store.update(request.id, request.version, doc, outgoing(request.events),
+                                        applied=applied_event)
         request.events.clear()
         return saved
 

@@ -12,6 +12,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from requests_service.domain.access import STAFF
+
 
 class Status(StrEnum):
     SUBMITTED = "submitted"
@@ -46,23 +48,36 @@ class HistoryEntry:
     note: str = ""
 
 
-@dataclass
+@dataclass(frozen=True)
 class Requester:
     user_id: str
     entity_id: str | None
     entity_category: str
 
 
-@dataclass
+@dataclass(frozen=True)
 class RequestSubmitted:
+    """A requester submitted a request for imagery."""
+
     request_id: str
+    title: str
+    mission: str
+    aoi: dict[str, Any]
+    area_km2: float
+    requester: Requester
+    submitted_at: datetime
 
 
-@dataclass
+@dataclass(frozen=True)
 class StatusChanged:
+    """The request moved forward, with the cell reviewing it and its order as they were then."""
+
+    request_id: str
     previous: Status
     status: Status
     at: datetime
+    cell: str | None
+    order_id: str | None
 
 
 @dataclass
@@ -82,7 +97,7 @@ class Request:
     fingerprint: str = ""
     version: int = 0
     seen_events: set[str] = field(default_factory=set)
-    events: list[Any] = field(default_factory=list, repr=False)
+    events: list[RequestSubmitted | StatusChanged] = field(default_factory=list, repr=False)
 
     @classmethod
     def submit(cls, *, id: str, title: str, mission: str, aoi: dict[str, Any], area_km2: float,
@@ -90,14 +105,14 @@ class Request:
         request = cls(id=id, title=title, mission=mission, aoi=aoi, area_km2=area_km2, requester=requester,
                       submitted_at=at, fingerprint=fingerprint,
                       history=[HistoryEntry(Status.SUBMITTED, at, "request submitted")])
-        request.events.append(RequestSubmitted(id))
+        request.events.append(RequestSubmitted(id, title, mission, aoi, area_km2, requester, at))
         return request
 
     def _move(self, status: Status, at: datetime, note: str) -> None:
         self.history.append(HistoryEntry(status, at, note))
         self.history.sort(key=lambda h: (h.at, _RANK[h.status]))
         if _RANK[status] > _RANK[self.status]:
-            self.events.append(StatusChanged(self.status, status, at))
+            self.events.append(StatusChanged(self.id, self.status, status, at, self.cell, self.order_id))
             self.status = status
 
     def review_opened(self, cell: str, at: datetime) -> None:
@@ -116,4 +131,4 @@ class Request:
         self._move(Status.ORDERED, at, f"order {order_id} recorded")
 
     def visible_to(self, user_id: str, roles: frozenset[str]) -> bool:
-        return self.requester.user_id == user_id or bool(roles & {"admin", "operator", "arbiter"})
+        return self.requester.user_id == user_id or bool(roles & STAFF)

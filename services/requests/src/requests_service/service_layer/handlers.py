@@ -1,4 +1,5 @@
-"""Use cases of the request-intake service: plain functions over a repository and the entity directory."""
+"""Use cases of the request-intake service: plain functions over its context (the request
+repository, the entity directory, the clock)."""
 
 from __future__ import annotations
 
@@ -7,16 +8,17 @@ import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from uuid6 import uuid7
 
+from requests_service.domain.access import Actor
 from requests_service.domain.aoi import parse_aoi
-from requests_service.domain.entities import may_submit
+from requests_service.domain.entities import Entity, eligibility, may_submit
 from requests_service.domain.errors import ConcurrentUpdate, IdempotencyKeyReused, NotEligible, RequestNotFound
 from requests_service.domain.model import Request, Requester
-from requests_service.service_layer.ports import EntityDirectory, RequestRepository
+from requests_service.service_layer.context import Requests
 
 _IDEMPOTENCY_NS = uuid.UUID("6f1d7a1e-2b1c-4a55-9a57-6d1f3c0b8e21")
 
@@ -36,8 +38,7 @@ def _fingerprint(cmd: SubmitRequest) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-async def submit(cmd: SubmitRequest, repo: RequestRepository, entities: EntityDirectory,
-                 now: Callable[[], datetime] | None = None) -> tuple[Request, bool]:
+async def submit(ctx: Requests, cmd: SubmitRequest) -> tuple[Request, bool]:
     """Returns the request and whether it was created now (``False``: an idempotent replay).
 
     Only members of an approved entity eligible for the mission may submit; the routing
@@ -51,7 +52,8 @@ async def submit(cmd: SubmitRequest, repo: RequestRepository, entities: EntityDi
         request_id = str(uuid.uuid5(_IDEMPOTENCY_NS, f"{cmd.user_id}\x00{cmd.idempotency_key}"))
     else:
         request_id = str(uuid7())
-    entity = await entities.get(cmd.entity_id) if cmd.entity_id else None
+    repo = ctx.requests
+    entity = await ctx.entities.get(cmd.entity_id) if cmd.entity_id else None
     try:
         may_submit(entity, cmd.entity_id, cmd.mission)
     except NotEligible:
@@ -62,7 +64,7 @@ async def submit(cmd: SubmitRequest, repo: RequestRepository, entities: EntityDi
     assert entity is not None  # may_submit refuses an unknown entity
     requester = Requester(cmd.user_id, cmd.entity_id, entity.kind)
     request = Request.submit(id=request_id, title=cmd.title, mission=cmd.mission, aoi=aoi, area_km2=area,
-                             requester=requester, at=(now or _utcnow)(), fingerprint=fingerprint)
+                             requester=requester, at=ctx.clock(), fingerprint=fingerprint)
     if await repo.add(request):
         return request, True
     existing = await repo.get(request_id)
@@ -71,20 +73,39 @@ async def submit(cmd: SubmitRequest, repo: RequestRepository, entities: EntityDi
     return existing, False
 
 
-async def apply_event(request_id: str, event_id: str, change: Callable[[Request], None],
-                      repo: RequestRepository, attempts: int = 5) -> bool:
+async def apply_event(ctx: Requests, request_id: str, event_id: str, change: Callable[[Request], None],
+                      attempts: int = 5) -> bool:
     """Apply an upstream event once. Returns ``False`` when it had been applied already."""
     for _ in range(attempts):
-        request = await repo.get(request_id)
+        request = await ctx.requests.get(request_id)
         if request is None:
             raise RequestNotFound(f"request {request_id} is unknown here")
         if event_id in request.seen_events:
             return False
         change(request)
-        if await repo.save(request, applied_event=event_id):
+        if await ctx.requests.save(request, applied_event=event_id):
             return True
     raise ConcurrentUpdate(f"request {request_id} kept changing under event {event_id}")
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
+async def visible_request(ctx: Requests, request_id: str, actor: Actor) -> Request:
+    """The request, if the actor is its requester or staff; otherwise as if it did not exist."""
+    found = await ctx.requests.get(request_id)
+    if found is None or not found.visible_to(actor.subject, actor.roles):
+        raise RequestNotFound(f"no request {request_id} visible to you")
+    return found
+
+
+async def own_requests(ctx: Requests, actor: Actor, limit: int, before: datetime | None) -> list[Request]:
+    return await ctx.requests.list_for_owner(actor.subject, limit, before)
+
+
+async def eligibility_of(ctx: Requests, actor: Actor) -> dict[str, str | None]:
+    """For each mission: ``None`` if the actor may submit a request now, else why not."""
+    entity: Entity | None = await ctx.entities.get(actor.entity_id) if actor.entity_id else None
+    return eligibility(entity, actor.entity_id)
+
+
+async def entity_announced(ctx: Requests, entity: Entity) -> bool:
+    """Keep the accounts service's newest snapshot of an entity; ``False`` if it changed nothing."""
+    return await ctx.entities.apply(entity)

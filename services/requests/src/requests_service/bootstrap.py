@@ -1,0 +1,57 @@
+"""Composition root of the requests service: settings → clients → repositories → handlers.
+``create_app`` is the public factory (``python -m requests_service`` serves it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dinamis_common.runtime import Runtime
+from dinamis_contracts import accounts, arbitration, provisioning, requests
+from fastapi import FastAPI
+from opentelemetry.sdk.trace.export import SpanExporter
+
+from requests_service.adapters.entities import MongoEntityDirectory
+from requests_service.adapters.repository import MongoRequestRepository
+from requests_service.domain.errors import (
+    ConcurrentUpdate,
+    IdempotencyKeyReused,
+    InvalidAoi,
+    NotEligible,
+    RequestNotFound,
+)
+from requests_service.entrypoints.api import eligibility
+from requests_service.entrypoints.api import requests as requests_api
+from requests_service.entrypoints.consumers import accounts as from_accounts
+from requests_service.entrypoints.consumers import arbitration as from_arbitration
+from requests_service.entrypoints.consumers import provisioning as from_provisioning
+from requests_service.service_layer.context import Requests
+from requests_service.settings import Settings
+
+ERRORS = {InvalidAoi: 422, NotEligible: 403, RequestNotFound: 404, IdempotencyKeyReused: 409, ConcurrentUpdate: 409}
+
+
+@dataclass(frozen=True)
+class Container:
+    settings: Settings
+    runtime: Runtime
+    context: Requests
+    requests: MongoRequestRepository
+    entities: MongoEntityDirectory
+
+
+def bootstrap(settings: Settings, span_exporter: SpanExporter | None = None) -> Container:
+    runtime = Runtime(settings, span_exporter)
+    repository = MongoRequestRepository(runtime.store("requests"))
+    entities = MongoEntityDirectory(runtime.db["entities"])
+    ctx = Requests(requests=repository, entities=entities)
+    runtime.publishes(requests.TOPIC)
+    runtime.subscribe(arbitration.TOPIC, from_arbitration.GROUP, from_arbitration.handler(ctx))
+    runtime.subscribe(provisioning.TOPIC, from_provisioning.GROUP, from_provisioning.handler(ctx))
+    runtime.subscribe(accounts.ENTITY_TOPIC, from_accounts.GROUP, from_accounts.handler(ctx))
+    return Container(settings, runtime, ctx, repository, entities)
+
+
+def create_app(settings: Settings | None = None, span_exporter: SpanExporter | None = None) -> FastAPI:
+    c = bootstrap(settings or Settings(), span_exporter)
+    return c.runtime.create_app(title="DINAMIS requests", routers=[eligibility.router, requests_api.router],
+                                indexed=[c.requests, c.entities], error_table=ERRORS, context=c.context)

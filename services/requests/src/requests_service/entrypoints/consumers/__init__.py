@@ -1,0 +1,2 @@
+"""One consumer module per upstream domain, each with its own group: members of one group with
+different subscriptions would keep rebalancing each other."""

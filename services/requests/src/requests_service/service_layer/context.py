@@ -1,0 +1,20 @@
+"""What every use case gets: the request repository, the entity read model and the clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from requests_service.service_layer.ports import EntityDirectory, RequestRepository
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Requests:
+    requests: RequestRepository
+    entities: EntityDirectory
+    clock: Callable[[], datetime] = utcnow
