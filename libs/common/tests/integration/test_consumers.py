@@ -49,13 +49,12 @@ async def _publish(broker, topic: str, event: CloudEvent) -> None:
 async def test_the_same_event_delivered_twice_has_one_effect(running, mongo_db):
     start, topic = running
     accounts = AggregateStore(mongo_db["accounts"])
+    await accounts.ensure_indexes()
     await accounts.insert({"_id": "acc", "balance": 0})
 
     async def credit(event: CloudEvent) -> None:
-        while True:
+        while True:  # a second delivery finds its event id among the changes' causes: True, nothing written
             doc = await accounts.get("acc")
-            if event.id in doc["applied_events"]:
-                return
             if await accounts.update("acc", doc["version"], {"balance": doc["balance"] + event.data["amount"]},
                                      applied=event.id):
                 return
@@ -68,7 +67,7 @@ async def test_the_same_event_delivered_twice_has_one_effect(running, mongo_db):
     await _publish(broker, topic, later)
 
     async def both_applied():
-        return len((await accounts.get("acc"))["applied_events"]) == 2
+        return (await accounts.get("acc"))["version"] == 3
 
     await _wait_for(both_applied)
     await asyncio.sleep(0.5)

@@ -1,12 +1,16 @@
-"""The outbox and its relay against the real FerretDB and Kafka."""
+"""The change store and its relay against the real FerretDB and Kafka."""
 
 from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from dinamis_common.messaging.broker import ensure_topics, make_broker, publish_record
 from dinamis_common.messaging.envelope import CloudEvent
-from dinamis_common.messaging.outbox import AggregateStore, Outgoing
+from dinamis_common.messaging.outbox import AggregateStore, EventNotSerialisable, EventTooLarge, Outgoing
 from dinamis_common.messaging.relay import OutboxRelay
+from dinamis_common.mongo import make_mongo_client
 from dinamis_common.telemetry import setup_telemetry
 
 pytestmark = pytest.mark.integration
@@ -16,18 +20,23 @@ class Crash(Exception):
     pass
 
 
-def _event(subject: str, n: int = 0) -> CloudEvent:
-    return CloudEvent(type="fr.dinamis.test.thing.happened.v1", source="/tests", subject=subject, data={"n": n})
+def _event(subject: str, n: int = 0, **data) -> CloudEvent:
+    return CloudEvent(type="fr.dinamis.test.thing.happened.v1", source="/tests", subject=subject,
+                      data={"n": n, **data})
 
 
-async def _relay(servers, collection, after_publish=None) -> tuple[OutboxRelay, object]:
+async def _relay(servers, store, after_publish=None, **kwargs) -> tuple[OutboxRelay, object]:
     broker = make_broker(servers.kafka, setup_telemetry("relay-test"))
     await broker.start()
 
     async def publish(record):
         await publish_record(broker, record)
 
-    return OutboxRelay([collection], publish, poll_seconds=0.2, after_publish=after_publish), broker
+    return OutboxRelay([store], publish, poll_seconds=0.2, after_publish=after_publish, **kwargs), broker
+
+
+def _ids(records) -> list[str]:
+    return [dict(r.headers)["ce_id"].decode() for r in records]
 
 
 async def test_a_write_whose_process_died_before_publishing_is_published_exactly_once(
@@ -35,11 +44,12 @@ async def test_a_write_whose_process_died_before_publishing_is_published_exactly
     topic = f"it.outbox.{unique}"
     await ensure_topics(servers.kafka, [topic])
     store = AggregateStore(mongo_db["things"])
+    await store.ensure_indexes()
     event = _event("thing-1")
-    # the state change and its event are one write; no relay ran (the process died right after)
+    # the state change and its event are one change; no relay ran (the process died right after)
     assert await store.insert({"_id": "thing-1", "name": "first"}, [Outgoing(topic, event)])
 
-    relay, broker = await _relay(servers, mongo_db["things"])
+    relay, broker = await _relay(servers, store)
     try:
         assert await relay.drain_once() == 1
         assert await relay.drain_once() == 0  # nothing left to send
@@ -47,48 +57,47 @@ async def test_a_write_whose_process_died_before_publishing_is_published_exactly
         await broker.stop()
 
     reader = await topic_reader(topic)
-    records = await reader.read(until=1)
+    await reader.read(until=1)
     records = await reader.settle()
-    assert [dict(r.headers)["ce_id"].decode() for r in records] == [event.id]
+    assert _ids(records) == [event.id]
     assert records[0].key == b"thing-1"
-    doc = await store.get("thing-1")
-    assert doc["outbox"] == {} and doc["outbox_pending"] == 0
+    assert await store.pending("outbox") == []
 
 
-async def test_a_relay_killed_between_publish_and_removal_republishes_and_the_effect_stays_single(
+async def test_a_relay_killed_between_publish_and_marking_republishes_and_the_effect_stays_single(
         servers, mongo_db, topic_reader, unique):
     topic = f"it.outbox.{unique}"
     await ensure_topics(servers.kafka, [topic])
     store = AggregateStore(mongo_db["things"])
+    await store.ensure_indexes()
     event = _event("thing-2")
     await store.insert({"_id": "thing-2"}, [Outgoing(topic, event)])
 
     async def die(_record):
         raise Crash
 
-    relay, broker = await _relay(servers, mongo_db["things"], after_publish=die)
+    relay, broker = await _relay(servers, store, after_publish=die)
     with pytest.raises(Crash):
         await relay.drain_once()
     await broker.stop()
-    assert (await store.get("thing-2"))["outbox_pending"] == 1  # still there: the relay died
+    assert len(await store.pending("outbox")) == 1  # still there: the relay died
 
-    restarted, broker = await _relay(servers, mongo_db["things"])
+    restarted, broker = await _relay(servers, store)
     try:
         assert await restarted.drain_once() == 1
     finally:
         await broker.stop()
 
-    reader = await topic_reader(topic)
-    records = await reader.read(until=2)
-    assert [dict(r.headers)["ce_id"].decode() for r in records] == [event.id, event.id]
+    records = await (await topic_reader(topic)).read(until=2)
+    assert _ids(records) == [event.id, event.id]
 
-    # a consumer applying both deliveries with the applied-event guard counts one
+    # a consumer applying both deliveries, the event id as the change's cause, counts one
     counters = AggregateStore(mongo_db["counters"])
+    await counters.ensure_indexes()
     await counters.insert({"_id": "c", "seen": 0})
-    for record in records:
-        ce_id = dict(record.headers)["ce_id"].decode()
+    for ce_id in _ids(records):
         doc = await counters.get("c")
-        await counters.update("c", doc["version"], {"seen": doc["seen"] + 1}, applied=ce_id)
+        assert await counters.update("c", doc["version"], {"seen": doc["seen"] + 1}, applied=ce_id)
     assert (await counters.get("c"))["seen"] == 1
 
 
@@ -96,21 +105,23 @@ async def test_events_of_one_aggregate_leave_in_the_order_they_were_written(serv
     topic = f"it.outbox.{unique}"
     await ensure_topics(servers.kafka, [topic])
     store = AggregateStore(mongo_db["things"])
+    await store.ensure_indexes()
     first, second, third = (_event("thing-3", n) for n in range(3))
     await store.insert({"_id": "thing-3"}, [Outgoing(topic, first)])
     await store.update("thing-3", 1, {"step": 2}, [Outgoing(topic, second), Outgoing(topic, third)])
 
-    relay, broker = await _relay(servers, mongo_db["things"])
+    relay, broker = await _relay(servers, store)
     try:
         await relay.drain_once()
     finally:
         await broker.stop()
     records = await (await topic_reader(topic)).read(until=3)
-    assert [dict(r.headers)["ce_id"].decode() for r in records] == [first.id, second.id, third.id]
+    assert _ids(records) == [first.id, second.id, third.id]
 
 
 async def test_a_stale_version_changes_nothing(mongo_db):
     store = AggregateStore(mongo_db["things"])
+    await store.ensure_indexes()
     await store.insert({"_id": "t", "colour": "red"})
     assert await store.update("t", 1, {"colour": "blue"})
     assert not await store.update("t", 1, {"colour": "green"})  # someone else moved it to version 2
@@ -120,28 +131,132 @@ async def test_a_stale_version_changes_nothing(mongo_db):
 
 async def test_a_second_insert_of_the_same_aggregate_is_refused_without_error(mongo_db):
     store = AggregateStore(mongo_db["things"])
+    await store.ensure_indexes()
     assert await store.insert({"_id": "same", "n": 1})
     assert not await store.insert({"_id": "same", "n": 2})
     assert (await store.get("same"))["n"] == 1
 
 
-async def test_concurrent_writers_of_one_aggregate_never_overwrite_each_other(mongo_db):
-    """FerretDB's conditional update is not atomic: without the store's per-aggregate write
-    lock, writers guarded by the same version all "win" and overwrite each other."""
-    import asyncio
+async def test_writers_on_separate_connections_never_lose_a_change_nor_apply_an_event_twice(servers, mongo_db):
+    """Four "replicas" (own clients, own connections, no shared lock) apply 40 distinct events and
+    each event twice: FerretDB's guarded update alone loses changes here; the version claim does not."""
+    clients = [make_mongo_client(servers.mongodb_uri, f"replica-{i}") for i in range(4)]
+    stores = [AggregateStore(c[mongo_db.name]["things"], cache_size=0) for c in clients]
+    await stores[0].ensure_indexes()
+    await stores[0].insert({"_id": "shared", "seen": [], "count": 0})
+    tags = [f"e{i:02d}" for i in range(40)]
 
-    store = AggregateStore(mongo_db["things"])
-    await store.insert({"_id": "shared", "seen": []})
-
-    async def add(tag: str) -> None:
+    async def apply(store: AggregateStore, tag: str) -> None:
         while True:
             doc = await store.get("shared")
-            if await store.update("shared", doc["version"], {"seen": [*doc["seen"], tag]}, applied=tag):
+            if await store.update("shared", doc["version"], {"seen": [*doc["seen"], tag]}, applied=tag,
+                                  inc={"count": 1}):
                 return
 
-    tags = [f"w{i}" for i in range(8)]
-    await asyncio.gather(*(add(t) for t in tags))
-    doc = await store.get("shared")
-    assert sorted(doc["seen"]) == tags
-    assert sorted(doc["applied_events"]) == tags
-    assert doc["version"] == 1 + len(tags)
+    try:
+        jobs = [apply(stores[(i + k) % 4], tag) for i, tag in enumerate(tags) for k in (0, 1)]
+        await asyncio.gather(*jobs)
+    finally:
+        for c in clients:
+            await c.close()
+    doc = await AggregateStore(mongo_db["things"]).get("shared")
+    assert sorted(doc["seen"]) == tags  # every event once, none lost
+    assert doc["count"] == 40 and doc["version"] == 41
+
+
+async def test_a_writer_killed_between_claim_and_state_is_rolled_forward_and_its_events_published(
+        servers, mongo_db, topic_reader, unique):
+    topic = f"it.outbox.{unique}"
+    await ensure_topics(servers.kafka, [topic])
+    store = AggregateStore(mongo_db["things"], grace_seconds=0.0)
+    await store.ensure_indexes()
+    await store.insert({"_id": "t", "colour": "red"})
+    event = _event("t", 1)
+    # what a writer leaves when it dies right after claiming version 2
+    change = store._change({"_id": "t", "colour": "blue", "version": 2, "changes": ["x"]},
+                           [Outgoing(topic, event)], None, "x")
+    await store.changes.insert_one(change)
+    assert (await store.get("t"))["colour"] == "red"
+
+    relay, broker = await _relay(servers, store)
+    try:
+        assert await relay.drain_once() == 1
+    finally:
+        await broker.stop()
+    doc = await store.get("t")
+    assert (doc["colour"], doc["version"]) == ("blue", 2)
+    assert _ids(await (await topic_reader(topic)).read(until=1)) == [event.id]
+
+
+async def test_a_claim_the_aggregate_went_on_without_is_dropped_and_never_published(
+        servers, mongo_db, topic_reader, unique):
+    topic = f"it.outbox.{unique}"
+    await ensure_topics(servers.kafka, [topic])
+    store = AggregateStore(mongo_db["things"], grace_seconds=0.0)
+    await store.ensure_indexes()
+    await store.insert({"_id": "t", "colour": "red"})
+    await store.update("t", 1, {"colour": "blue"})
+    await store.update("t", 2, {"colour": "green"})
+    # an old claim for version 3 made from stale state, whose writer never applied it
+    await store.changes.delete_one({"_id": "t:3"})
+    stale = store._change({"_id": "t", "colour": "pink", "version": 3, "changes": ["stale"]},
+                          [Outgoing(topic, _event("t", 9))], None, "stale")
+    await store.changes.insert_one(stale)
+
+    relay, broker = await _relay(servers, store)
+    try:
+        await relay.drain_once()
+    finally:
+        await broker.stop()
+    assert (await store.get("t"))["colour"] == "green"
+    assert await store.changes.find_one({"cause": "stale"}) is None  # its cause is free again
+    assert await (await topic_reader(topic)).settle() == []
+
+
+async def test_an_event_too_large_or_not_json_is_refused_and_nothing_is_stored(mongo_db, unique):
+    store = AggregateStore(mongo_db["things"], max_record_bytes=10_000)
+    await store.ensure_indexes()
+    with pytest.raises(EventTooLarge, match="more than the 10,000"):
+        await store.insert({"_id": "big"}, [Outgoing(f"t.{unique}", _event("big", text="é" * 6000))])
+    with pytest.raises(EventNotSerialisable):
+        await store.insert({"_id": "nan"}, [Outgoing(f"t.{unique}", _event("nan", area=float("nan")))])
+    assert await store.get("big") is None and await store.get("nan") is None
+    assert await store.changes.count_documents({}) == 0
+    # the same text fits once UTF-8 is not escaped: 6,000 "é" are 12 kB, not 36 kB
+    roomy = AggregateStore(mongo_db["other"], max_record_bytes=13_000)
+    assert await roomy.insert({"_id": "fits"}, [Outgoing(f"t.{unique}", _event("fits", text="é" * 6000))])
+
+
+async def test_a_record_the_broker_can_never_take_is_quarantined_and_the_others_keep_flowing(
+        servers, mongo_db, topic_reader, unique):
+    topic = f"it.outbox.{unique}"
+    await ensure_topics(servers.kafka, [topic])
+    store = AggregateStore(mongo_db["things"], max_record_bytes=3_000_000)  # the broker's limit is 1 MiB
+    await store.ensure_indexes()
+    huge = _event("a", text="x" * 1_500_000)
+    after = [_event("a", 2), _event("b", 3)]
+    await store.insert({"_id": "a"}, [Outgoing(topic, huge)])
+    await store.update("a", 1, {"step": 2}, [Outgoing(topic, after[0])])
+    await store.insert({"_id": "b"}, [Outgoing(topic, after[1])])
+
+    relay, broker = await _relay(servers, store)
+    try:
+        assert await relay.drain_once() == 2
+    finally:
+        await broker.stop()
+    assert relay.quarantined == 1
+    assert await store.pending("outbox") == []
+    kept = await store.changes.find_one({"_id": "a:1"})
+    assert "MessageSizeTooLarge" in kept["outbox_quarantine"][huge.id]["reason"]
+    assert sorted(_ids(await (await topic_reader(topic)).read(until=2))) == sorted(e.id for e in after)
+
+
+async def test_sweep_forgets_finished_changes_past_retention_and_keeps_pending_ones(servers, mongo_db, unique):
+    store = AggregateStore(mongo_db["things"], retention=timedelta(hours=1))
+    await store.ensure_indexes()
+    await store.insert({"_id": "done"})
+    await store.insert({"_id": "waiting"}, [Outgoing(f"t.{unique}", _event("waiting"))])
+    assert await store.sweep() == 0  # nothing old yet
+    assert await store.sweep(now=datetime.now(UTC) + timedelta(hours=2)) == 1
+    assert await store.changes.find_one({"aggregate": "done"}) is None
+    assert len(await store.pending("outbox")) == 1

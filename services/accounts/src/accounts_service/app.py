@@ -14,7 +14,7 @@ from accounts_service.adapters.certificate import PadesCertificates
 from accounts_service.adapters.keycloak import KeycloakIdentityProvider
 from accounts_service.adapters.legal_texts import shipped
 from accounts_service.adapters.mail import SmtpSender, mail_relay
-from accounts_service.adapters.repository import MongoCertificates, MongoDocuments, MongoEntities, MongoUsers
+from accounts_service.adapters.repository import MAILS, MongoCertificates, MongoDocuments, MongoEntities, MongoUsers
 from accounts_service.domain import errors
 from accounts_service.entrypoints.api import certificates, documents, entities, me, subscriptions, users
 from accounts_service.entrypoints.consumers import activity, own_events
@@ -31,11 +31,13 @@ def create_app(settings: Settings | None = None, span_exporter: SpanExporter | N
                identity: IdentityProvider | None = None) -> FastAPI:
     settings = settings or Settings()
     runtime = Runtime(settings, span_exporter)
-    mails = mail_relay([], SmtpSender(settings.smtp_host, settings.smtp_port, settings.smtp_from),
+    mails = mail_relay(SmtpSender(settings.smtp_host, settings.smtp_port, settings.smtp_from),
                        settings.outbox_poll_seconds)
-    entity_repo = MongoEntities(runtime.store("entities"), mails.wake)
-    user_repo = MongoUsers(runtime.store("users"), mails.wake)
-    mails.collections.extend([entity_repo.collection, user_repo.collection])
+    runtime.extra_relays.append(mails)  # e-mails are relayed from the changes that carry them
+    entity_repo = MongoEntities(runtime.store("entities", effects=(MAILS,)))
+    user_repo = MongoUsers(runtime.store("users", effects=(MAILS,)))
+    mails.add(entity_repo.store)
+    mails.add(user_repo.store)
     document_repo = MongoDocuments(runtime.store("documents"))
     certificate_store = MongoCertificates(runtime.db["certificates"])
     keycloak = identity or KeycloakIdentityProvider(

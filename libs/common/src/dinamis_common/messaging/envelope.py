@@ -43,7 +43,9 @@ class CloudEvent:
         }
 
     def body(self) -> bytes:
-        return json.dumps(self.data, separators=(",", ":"), default=str).encode()
+        # UTF-8 as is (an "é" is 2 bytes, not a 6-byte escape); NaN and infinity are not JSON
+        return json.dumps(self.data, separators=(",", ":"), default=str, ensure_ascii=False,
+                          allow_nan=False).encode()
 
     @classmethod
     def from_record(cls, headers: dict[str, Any], body: bytes) -> CloudEvent:

@@ -1,8 +1,9 @@
-"""Sending the e-mails that aggregates keep in their ``mails`` map, through SMTP.
+"""Sending the e-mails that changes carry (``mails``, stored with the change that causes them), through SMTP.
 
-The same relay as the event outbox drains them (woken by the write, a slow scan as fallback),
-so an e-mail is sent at least once even if the process dies after the write. A crash between
-the send and its removal sends it twice, with the same Message-ID, which mail clients fold.
+A relay of their own sends them (woken by the write, a slow scan as fallback), so an e-mail is
+sent at least once even if the process dies after the write. A crash between the send and its
+marking sends it twice, with the same Message-ID, which mail clients fold. A recipient the server
+refuses for good (5xx) is quarantined with the reason; an SMTP outage or a 4xx waits and retries.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 import aiosmtplib
 from dinamis_common.messaging.relay import OutboxRelay
 
-from accounts_service.adapters.repository import MAILS, MAILS_PENDING
+from accounts_service.adapters.repository import MAILS
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,5 @@ class SmtpSender:
         log.info("e-mail %s sent to %s", record["id"], record["to"])
 
 
-def mail_relay(collections: list[Any], sender: SmtpSender, poll_seconds: float) -> OutboxRelay:
-    return OutboxRelay(collections, sender.send, poll_seconds=poll_seconds, field=MAILS, counter=MAILS_PENDING,
-                       concurrency=4)
+def mail_relay(sender: SmtpSender, poll_seconds: float) -> OutboxRelay:
+    return OutboxRelay([], sender.send, poll_seconds=poll_seconds, field=MAILS, concurrency=4)

@@ -8,7 +8,7 @@ RNA, one account per e-mail) is kept by unique indexes, on FerretDB as on MongoD
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from dinamis_common.messaging.outbox import AggregateStore, Outgoing
@@ -23,8 +23,7 @@ from accounts_service.domain.entity import Entity
 from accounts_service.domain.user import User
 from accounts_service.service_layer.ports import Mail, StoredCertificate
 
-MAILS, MAILS_PENDING = "mails", "mails_pending"
-Wake = Callable[[Any, Any], None]
+MAILS = "mails"
 
 
 def _mail_records(mails: Sequence[Mail]) -> dict[str, dict[str, str]]:
@@ -33,32 +32,23 @@ def _mail_records(mails: Sequence[Mail]) -> dict[str, dict[str, str]]:
 
 
 class _Aggregates:
-    """Insert / versioned update of one aggregate with its events and e-mails."""
+    """Insert / versioned update of one aggregate with its events and e-mails (one change: the
+    store keeps both side effects with it and the relays send them)."""
 
-    def __init__(self, store: AggregateStore, wake_mailer: Wake) -> None:
-        self.store, self.collection, self._wake = store, store.collection, wake_mailer
+    def __init__(self, store: AggregateStore) -> None:
+        self.store, self.collection = store, store.collection
 
     async def _insert(self, doc: dict[str, Any], events: list[Outgoing], mails: Sequence[Mail]) -> bool:
-        records = _mail_records(mails)
-        added = await self.store.insert({**doc, MAILS: records, MAILS_PENDING: len(records)}, events)
-        if added and records:
-            self._wake(self.collection, doc["_id"])
-        return added
+        return await self.store.insert(doc, events, effects={MAILS: _mail_records(mails)})
 
     async def _update(self, doc: dict[str, Any], version: int, events: list[Outgoing], mails: Sequence[Mail],
                       applied: str | None) -> bool:
         _id = doc.pop("_id")
-        records = _mail_records(mails)
-        fields = {**doc, **{f"{MAILS}.{k}": v for k, v in records.items()}}
-        saved = await self.store.update(_id, version, fields, events, applied=applied,
-                                        inc={MAILS_PENDING: len(records)})
-        if saved and records:
-            self._wake(self.collection, _id)
-        return saved
+        return await self.store.update(_id, version, doc, events, applied=applied,
+                                       effects={MAILS: _mail_records(mails)})
 
     async def ensure_indexes(self) -> None:
         await self.store.ensure_indexes()
-        await self.collection.create_index([(MAILS_PENDING, ASCENDING)], name=MAILS_PENDING)
 
 
 class MongoEntities(_Aggregates):
@@ -90,15 +80,15 @@ class MongoEntities(_Aggregates):
         query: dict[str, Any] = {"status": status} if status else {}
         if after:
             query["_id"] = {"$gt": after}
-        cursor = self.collection.find(query, {"outbox": 0, MAILS: 0}).sort("_id", ASCENDING).limit(limit)
+        cursor = self.collection.find(query, {"changes": 0}).sort("_id", ASCENDING).limit(limit)
         return [entity_from(d) async for d in cursor]
 
     async def by_identity_key(self, key: str) -> Entity | None:
-        doc = await self.collection.find_one({"identity_key": key}, {"outbox": 0, MAILS: 0})
+        doc = await self.collection.find_one({"identity_key": key}, {"changes": 0})
         return entity_from(doc) if doc else None
 
     async def find_by_siren(self, siren: str) -> list[Entity]:
-        return [entity_from(d) async for d in self.collection.find({"siren": siren}, {"outbox": 0, MAILS: 0})]
+        return [entity_from(d) async for d in self.collection.find({"siren": siren}, {"changes": 0})]
 
 
 class MongoUsers(_Aggregates):
@@ -130,7 +120,7 @@ class MongoUsers(_Aggregates):
         return user_from(doc) if doc else None
 
     async def of_entity(self, entity_id: str, limit: int = 500) -> list[User]:
-        cursor = self.collection.find({"entity_id": entity_id}, {"outbox": 0, MAILS: 0})
+        cursor = self.collection.find({"entity_id": entity_id}, {"changes": 0})
         return [user_from(d) async for d in cursor.sort("created_at", ASCENDING).limit(limit)]
 
 
@@ -146,7 +136,7 @@ class MongoDocuments:
         await self.store.ensure_indexes()
 
     async def all(self) -> list[LegalDocument]:
-        cursor = self.store.collection.find({}, {"outbox": 0, "applied_events": 0, "outbox_pending": 0})
+        cursor = self.store.collection.find({}, {"changes": 0})
         return [LegalDocument(d["document_id"], d["document_version"], d["title"], d["text"], d["published_at"])
                 async for d in cursor]
 

@@ -16,16 +16,20 @@ def requests_handler(activity: AggregateStore) -> Handler:
         entity = submitted.requester.entity_id
         if entity is None:
             return
-        await activity.insert({"_id": entity, "requests_submitted": 0, "area_km2_requested": 0.0})
         for _ in range(10):
             doc = await activity.get(entity)
-            if event.id in doc["applied_events"]:
-                return
+            if doc is None:
+                first = {"_id": entity, "requests_submitted": 1, "area_km2_requested": round(submitted.area_km2, 3),
+                         "last_request_at": submitted.submitted_at}
+                if await activity.insert(first, cause=event.id):
+                    return
+                continue
             changes = {
                 "requests_submitted": doc["requests_submitted"] + 1,
                 "area_km2_requested": round(doc["area_km2_requested"] + submitted.area_km2, 3),
                 "last_request_at": submitted.submitted_at,
             }
+            # a second delivery of the event, by any replica, finds its cause stored and changes nothing
             if await activity.update(entity, doc["version"], changes, applied=event.id):
                 return
         raise RuntimeError(f"activity of entity {entity} kept changing")
