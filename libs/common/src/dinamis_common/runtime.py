@@ -4,11 +4,13 @@ Nothing here runs at import time."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
 import uvicorn
+from dinamis_contracts import topics as topic_table
 from fastapi import APIRouter, FastAPI
 from faststream.kafka import KafkaBroker
 from opentelemetry.sdk.trace.export import SpanExporter
@@ -25,6 +27,8 @@ from dinamis_common.messaging.relay import OutboxRelay
 from dinamis_common.mongo import make_mongo_client, ping
 from dinamis_common.settings import ServiceSettings
 from dinamis_common.telemetry import Telemetry, setup_telemetry
+
+log = logging.getLogger(__name__)
 
 
 class Runtime:
@@ -71,6 +75,25 @@ class Runtime:
         self.relay.collections.append(coll)
         return AggregateStore(coll, on_outbox=self.relay.wake)
 
+    def topic_names(self) -> list[str]:
+        """Every topic this process publishes to or reads (its groups' retry and dead-letter
+        topics included), namespaced."""
+        return sorted(self._topics)
+
+    def topic_specs(self) -> list[dict[str, Any]]:
+        """``topic_names()`` as ``dinamis_contracts.topics`` declares them (namespaced copies when
+        ``kafka_namespace`` is set)."""
+        ns, table = self.settings.kafka_namespace, topic_table.by_name()
+        specs: list[dict[str, Any]] = []
+        for name in sorted(self._topics):
+            declared = table.get(name.removeprefix(ns)) if name.startswith(ns) else None
+            if declared is None:  # a test in libs/contracts fails on it; here it gets the broker's defaults
+                log.warning("topic %s is not declared in dinamis_contracts.topics", name)
+                specs.append({"name": name, "partitions": 3, "replication_factor": 1, "config": {}})
+            else:
+                specs.append(topic_table.render(declared, namespace=ns))
+        return specs
+
     def publishes(self, *topics: str) -> None:
         self._topics.update(self.settings.kafka_namespace + t for t in topics)
 
@@ -81,13 +104,14 @@ class Runtime:
         subscribe(self.broker, ns + topic, ns + group, handler, max_attempts=self.settings.consumer_max_attempts)
 
     async def start(self, indexed: Iterable[Any] = ()) -> None:
-        """Create indexes (what real MongoDB needs), topics, then consume and relay."""
+        """Create indexes (what real MongoDB needs), this service's topics (those missing, as the
+        topic table declares them), then consume and relay."""
         for hook in self.before_start:
             await hook()
         for owner in indexed:
             await owner.ensure_indexes()
         if self.broker is not None:
-            await ensure_topics(self.settings.kafka_bootstrap_servers, sorted(self._topics))
+            await ensure_topics(self.settings.kafka_bootstrap_servers, self.topic_specs())
             await self.broker.start()
         if self.relay is not None:
             self.relay.start()

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 
@@ -44,19 +45,98 @@ async def publish_record(broker: KafkaBroker, record: dict[str, Any]) -> None:
     )
 
 
-async def ensure_topics(bootstrap_servers: str, topics: Iterable[str], partitions: int = 3) -> None:
+TopicSpec = Mapping[str, Any]  # {"name", "partitions", "replication_factor", "config": {name: value}}
+TOPIC_ALREADY_EXISTS = 36
+
+
+@dataclass
+class TopicChanges:
+    created: list[str] = field(default_factory=list)
+    grown: list[str] = field(default_factory=list)  # partitions added
+    reconfigured: list[str] = field(default_factory=list)
+
+
+def _spec(topic: str | TopicSpec, partitions: int) -> TopicSpec:
+    if isinstance(topic, str):  # an ad hoc topic (tests): the broker's defaults
+        return {"name": topic, "partitions": partitions, "replication_factor": 1, "config": {}}
+    return topic
+
+
+def _held(spec: TopicSpec, replicas: int) -> TopicSpec:
+    """The spec as ``replicas`` copies can hold it: ``min.insync.replicas`` never above them (else
+    every ``acks=all`` write would be refused)."""
+    config = {k: str(v) for k, v in (spec.get("config") or {}).items()}
+    if "min.insync.replicas" in config:
+        config["min.insync.replicas"] = str(min(int(config["min.insync.replicas"]), replicas))
+    return {**spec, "replication_factor": replicas, "config": config}
+
+
+async def ensure_topics(bootstrap_servers: str, topics: Iterable[str | TopicSpec], partitions: int = 3, *,
+                        reconcile: bool = False) -> TopicChanges:
+    """Creates the topics that do not exist (``dinamis_contracts.topics.topic_configs()`` gives the
+    specs; a bare name gets ``partitions`` and the broker's defaults). Replication is capped at the
+    number of brokers. With ``reconcile``, existing topics also get the partitions they lack and the
+    configuration the spec gives; nothing is ever deleted or shrunk."""
+    specs = {s["name"]: s for s in (_spec(t, partitions) for t in topics)}
+    changes = TopicChanges()
+    if not specs:
+        return changes
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="dinamis-topics")
     await admin.start()
     try:
-        existing = set(await admin.list_topics())
-        wanted = [t for t in dict.fromkeys(topics) if t not in existing]
-        for topic in wanted:
-            try:
-                await admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1)])
-            except TopicAlreadyExistsError:
-                pass
+        brokers = max(1, len((await admin.describe_cluster())["brokers"]))
+        # asking for a missing topic by name would make a broker that auto-creates topics create it
+        present = [n for n in await admin.list_topics() if n in specs]
+        existing = {t["topic"]: t["partitions"] for t in (await admin.describe_topics(present) if present else [])
+                    if t["error_code"] == 0}
+        missing = [_held(s, min(s["replication_factor"], brokers)) for n, s in specs.items() if n not in existing]
+        if fewer := [s["name"] for s in missing if s["replication_factor"] < specs[s["name"]]["replication_factor"]]:
+            log.info("%d topic(s) get fewer replicas than declared: the cluster has %d broker(s)", len(fewer), brokers)
+        if missing:
+            await _create(admin, missing, changes)
+        if reconcile:
+            grow = {n: NewPartitions(specs[n]["partitions"]) for n, parts in existing.items()
+                    if len(parts) < specs[n]["partitions"]}
+            if grow:
+                await admin.create_partitions(grow)
+                changes.grown.extend(sorted(grow))
+            held = [_held(specs[n], max(1, min(len(p["replicas"]) for p in parts) if parts else 1))
+                    for n, parts in existing.items()]
+            await _configure(admin, held, changes)
     finally:
         await admin.close()
+    return changes
+
+
+async def _create(admin: AIOKafkaAdminClient, specs: list[TopicSpec], changes: TopicChanges) -> None:
+    response = (await admin.create_topics([
+        NewTopic(s["name"], num_partitions=s["partitions"], replication_factor=s["replication_factor"],
+                 topic_configs=s["config"]) for s in specs])).to_object()
+    failed = {e["topic"]: e["error_message"] for e in response["topic_errors"]
+              if e["error_code"] not in (0, TOPIC_ALREADY_EXISTS)}  # another process won the race: fine
+    if failed:
+        raise RuntimeError(f"Kafka refused to create topics: {failed}")
+    changes.created.extend(e["topic"] for e in response["topic_errors"] if e["error_code"] == 0)
+
+
+async def _configure(admin: AIOKafkaAdminClient, specs: list[TopicSpec], changes: TopicChanges) -> None:
+    specs = [s for s in specs if s["config"]]
+    if not specs:
+        return
+    described = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, s["name"]) for s in specs])
+    current = {r["resource_name"]: {e["config_names"]: e["config_value"] for e in r["config_entries"]}
+               for response in described for r in response.to_object()["resources"]}
+    stale = [s for s in specs if any(current.get(s["name"], {}).get(k) != v for k, v in s["config"].items())]
+    if not stale:
+        return
+    # AlterConfigs replaces the topic's whole dynamic configuration: the spec is all of it
+    responses = await admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, s["name"], s["config"])
+                                           for s in stale])
+    errors = {r["resource_name"]: r["error_message"] for response in responses
+              for r in response.to_object()["resources"] if r["error_code"]}
+    if errors:
+        raise RuntimeError(f"Kafka refused topic configuration: {errors}")
+    changes.reconfigured.extend(s["name"] for s in stale)
 
 
 async def kafka_ready(bootstrap_servers: str) -> None:
