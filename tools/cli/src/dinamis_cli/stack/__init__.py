@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from dinamis_cli.stack import process
+from dinamis_cli.stack import process, topics
 from dinamis_cli.stack.keycloak import apply_realm, ensure_sim_user, user_token
 from dinamis_cli.stack.mail import messages
 from dinamis_cli.stack.profile import SERVERS, SERVICES, Profile, load_profile
@@ -55,6 +55,8 @@ def start_servers(profile: Profile, step: Step = lambda _: None) -> list[str]:
         step(f"starting {name}")
         if start_server(profile, name):
             started.append(name)
+    step("topics")
+    topics.ensure(profile)
     return started
 
 
