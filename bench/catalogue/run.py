@@ -4,7 +4,8 @@ same machine, same PostgreSQL server, same generated items, same queryables and 
     uv run python bench/catalogue/run.py [--items 1000000] [--reps 15] [--profile test]
 
 1. generates ``--items`` deterministic items (cached as NDJSON under .dinamis/bench/);
-2. loads them into two databases: ``bench_ours`` with ``dinamis catalogue ingest``'s engine and
+2. loads them into two databases: ``bench_ours`` with ``dinamis catalogue ingest``'s engine (the
+   catalogue's command line, ``python -m catalogue_service.entrypoints.cli``) and
    ``bench_ref`` with ``pypgstac load --method upsert``, timing both (items/s);
 3. starts our catalogue service and the reference (in its own venv, from PyPI) on them, the
    reference twice: as shipped (pgstac hydrates the items in the database) and with its
@@ -65,22 +66,24 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
+def catalogue_cli(*args: str, dsn: str | None = None) -> list[dict]:
+    """The catalogue service's own command line (its database's one owner), on ``dsn``: what it
+    reported, one JSON object a line."""
+    env = {**os.environ, **({"POSTGRES_DSN": dsn} if dsn else {})}
+    done = subprocess.run([sys.executable, "-m", "catalogue_service.entrypoints.cli", *args], check=True, env=env,
+                          stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+
+
 def generate(path: Path, count: int) -> None:
     if path.exists() and sum(1 for _ in path.open()) == count:
         return
-    from catalogue_service.domain.demo import generate as items
-
     tmp = path.with_suffix(".tmp")
-    with tmp.open("w") as f:
-        for item in items(count, seed=1):
-            f.write(json.dumps(item, separators=(",", ":")) + "\n")
+    catalogue_cli("demo", "--items", str(count), "--seed", "1", "--out", str(tmp))
     tmp.rename(path)
 
 
 def database(admin_dsn: str, name: str, fresh: bool) -> str:
-    from catalogue_service.adapters.pgstac import prepare
-    from catalogue_service.domain.collections import all_collections
-
     base = admin_dsn.rpartition("/")[0]
     with psycopg.connect(admin_dsn, autocommit=True) as conn:
         if fresh:
@@ -90,7 +93,7 @@ def database(admin_dsn: str, name: str, fresh: bool) -> str:
     dsn = f"{base}/{name}"
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
-    prepare(dsn, all_collections())  # same collections, queryables and indexes in both
+    catalogue_cli("prepare", dsn=dsn)  # same collections, queryables and indexes in both
     return dsn
 
 
@@ -100,14 +103,11 @@ def count(dsn: str) -> int:
 
 
 def load_ours(dsn: str, path: Path) -> float:
-    from catalogue_service.adapters.ingest import ingest
-    from catalogue_service.domain.collections import DEFINITIONS
-
-    start = time.perf_counter()
-    with path.open() as lines:
-        report = ingest(dsn, lines, set(DEFINITIONS))
-    assert not report.failed, report.failed[:5]
-    return time.perf_counter() - start
+    """``dinamis catalogue ingest``'s engine, run as the catalogue's command line: the time it
+    reports for the items alone (not its start, preparation and collections' refresh)."""
+    said = catalogue_cli("ingest", str(path), dsn=dsn)
+    assert said[-1]["failed"] == 0, [s for s in said if "reason" in s][:5]
+    return said[-1]["ingest_seconds"]
 
 
 def load_reference(dsn: str, path: Path) -> float:

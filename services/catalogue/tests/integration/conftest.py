@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -17,16 +18,20 @@ ITEMS = 3000
 
 @dataclass
 class Catalogue:
-    url: str
+    url: str  # the STAC API through the gateway
     items: list[dict[str, Any]]
     dsn: str  # its own database, to compare with what pgstac itself answers
+    service_url: str  # the catalogue itself
+    keys: tuple[Path, Path]  # development signing key and JWKS
+    kafka: str
+    namespace: str  # its topics' prefix
 
 
 @pytest.fixture(scope="session")
 async def catalogue(servers, tmp_path_factory):
     from catalogue_service.adapters.ingest import ingest
     from catalogue_service.adapters.pgstac import prepare
-    from catalogue_service.app import create_app as catalogue_app
+    from catalogue_service.bootstrap import create_app as catalogue_app
     from catalogue_service.domain.collections import DEFINITIONS, all_collections
     from catalogue_service.domain.demo import generate
     from catalogue_service.settings import Settings as CatalogueSettings
@@ -54,7 +59,8 @@ async def catalogue(servers, tmp_path_factory):
     await running.start(catalogue_app(CatalogueSettings(**common, postgres_dsn=dsn, http_port=cport)), cport)
     await running.start(gateway_app(GatewaySettings(**common, catalogue_url=f"http://127.0.0.1:{cport}",
                                                     http_port=gport)), gport)
-    yield Catalogue(f"http://127.0.0.1:{gport}/stac", items, dsn)
+    yield Catalogue(f"http://127.0.0.1:{gport}/stac", items, dsn, f"http://127.0.0.1:{cport}", keys, servers.kafka,
+                    f"{name}.")
     await running.stop()
     with psycopg.connect(servers.postgres_dsn, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -27,6 +27,15 @@ def decision(request_id: str, verdict: str) -> CloudEvent:
                       data=payload.model_dump(mode="json"))
 
 
+async def until(probe, timeout: float = 20.0):
+    """Polls ``probe()`` until it returns something truthy; returns it."""
+    async with asyncio.timeout(timeout):
+        while True:
+            if found := await probe():
+                return found
+            await asyncio.sleep(0.1)
+
+
 def client(service, roles) -> httpx.AsyncClient:
     token = mint_token(*service.keys, user="someone", entity=None, roles=roles)
     return httpx.AsyncClient(base_url=service.url, headers={"authorization": f"Bearer {token}"}, timeout=15.0)
@@ -37,11 +46,10 @@ async def test_an_accepted_request_gets_one_order_that_operators_see_and_that_is
     for event in (decision(accepted, "accepted"), decision(rejected, "rejected"), decision(accepted, "accepted")):
         await service.decided(event)
     async with client(service, ["operator"]) as operator:
-        async with asyncio.timeout(20):
-            while not (items := (await operator.get("/api/provisioning/orders",
-                                                    params={"request_id": accepted})).json()["items"]):
-                await asyncio.sleep(0.1)
-        [order] = items
+        async def orders_of(request_id: str) -> list[dict]:
+            return (await operator.get("/api/provisioning/orders", params={"request_id": request_id})).json()["items"]
+
+        [order] = await until(lambda: orders_of(accepted))
         assert (order["mission"], order["cell"], order["area_km2"], order["status"]) == (
             "spot-6-7", "spot-science", 12.5, "intent")
         assert (await operator.get("/api/provisioning/orders", params={"request_id": rejected})).json() == {

@@ -1,14 +1,12 @@
-"""Acquisitions in progress (ordered at Airbus, not yet delivered), in the catalogue's own
-PostgreSQL. The delivered product will later enter the STAC index; until then the catalogue
-knows an image is coming. Inserting by order id makes a redelivered event a no-op."""
+"""Acquisitions in progress in the catalogue's own PostgreSQL. Inserting by order id makes a
+redelivered event a no-op."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
+
+from catalogue_service.domain.acquisitions import Acquisition
 
 SCHEMA = """
 CREATE SCHEMA IF NOT EXISTS catalogue;
@@ -23,7 +21,7 @@ CREATE TABLE IF NOT EXISTS catalogue.acquisitions (
 """
 
 
-class Acquisitions:
+class PostgresAcquisitions:
     def __init__(self, pool: AsyncConnectionPool) -> None:
         self.pool = pool
 
@@ -31,16 +29,17 @@ class Acquisitions:
         async with self.pool.connection() as conn:
             await conn.execute(SCHEMA)
 
-    async def record(self, order_id: str, request_id: str, mission: str, area_km2: float, at: datetime) -> bool:
+    async def record(self, a: Acquisition) -> bool:
         async with self.pool.connection() as conn:
             cur = await conn.execute(
-                "INSERT INTO catalogue.acquisitions (order_id, request_id, mission, area_km2, ordered_at) "
-                "VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-                (order_id, request_id, mission, area_km2, at),
+                "INSERT INTO catalogue.acquisitions (order_id, request_id, mission, area_km2, ordered_at, status) "
+                "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                (a.order_id, a.request_id, a.mission, a.area_km2, a.ordered_at, a.status),
             )
             return cur.rowcount == 1
 
-    async def recent(self, limit: int) -> list[dict[str, Any]]:
+    async def recent(self, limit: int) -> list[Acquisition]:
         async with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
-            await cur.execute("SELECT * FROM catalogue.acquisitions ORDER BY ordered_at DESC LIMIT %s", (limit,))
-            return await cur.fetchall()
+            await cur.execute("SELECT order_id, request_id, mission, area_km2, ordered_at, status "
+                              "FROM catalogue.acquisitions ORDER BY ordered_at DESC LIMIT %s", (limit,))
+            return [Acquisition(**row) for row in await cur.fetchall()]

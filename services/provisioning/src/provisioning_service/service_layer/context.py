@@ -12,7 +12,9 @@ from provisioning_service.service_layer.ports import OrderRepository
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Now, to the millisecond: what MongoDB keeps, so that what is announced is what is read back."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 def new_order_id() -> str:

@@ -15,6 +15,8 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
 from catalogue_service.domain.search import BadSearch, apply_fields, parse_fields, to_pgstac
+from catalogue_service.entrypoints.deps import Stac
+from catalogue_service.service_layer.ports import StacIndex
 
 router = APIRouter(prefix="/stac", tags=["stac"])
 GEOJSON = "application/geo+json"
@@ -51,10 +53,6 @@ def _root(request: Request) -> str:
     return str(request.base_url).rstrip("/") + "/stac"
 
 
-def _pgstac(request: Request):
-    return request.app.state.pgstac
-
-
 def _link(rel: str, href: str, type_: str = JSON, **extra: Any) -> dict[str, Any]:
     return {"rel": rel, "href": href, "type": type_, **extra}
 
@@ -77,9 +75,9 @@ def _item_links(root: str, item: dict[str, Any]) -> None:
 
 @router.get("", summary="Landing page (anyone)")
 @router.get("/", include_in_schema=False)
-async def landing(request: Request) -> Response:
+async def landing(request: Request, index: Stac) -> Response:
     root = _root(request)
-    collections = await _pgstac(request).collections()
+    collections = await index.collections()
     return _json({
         "type": "Catalog", "stac_version": "1.1.0", "id": "dinamis", "title": "DINAMIS catalogue",
         "description": "Very-high-resolution imagery (Pléiades, SPOT 6/7) mutualised for French public "
@@ -109,35 +107,35 @@ async def api(request: Request) -> Response:
 
 
 @router.get("/queryables", summary="Queryables across collections (anyone)")
-async def queryables(request: Request) -> Response:
-    return _json(await _pgstac(request).queryables(None), media_type="application/schema+json")
+async def queryables(index: Stac) -> Response:
+    return _json(await index.queryables(None), media_type="application/schema+json")
 
 
 @router.get("/collections", summary="Collections (anyone)")
-async def collections(request: Request) -> Response:
+async def collections(request: Request, index: Stac) -> Response:
     root = _root(request)
-    found = [_collection_links(root, c) for c in await _pgstac(request).collections()]
+    found = [_collection_links(root, c) for c in await index.collections()]
     return _json({"collections": found, "links": [_link("self", f"{root}/collections"), _link("root", root),
                                                   _link("parent", root)]})
 
 
 @router.get("/collections/{cid}", summary="One collection (anyone)")
-async def collection(request: Request, cid: Annotated[str, Path(max_length=100)]) -> Response:
-    found = await _pgstac(request).collection(cid)
+async def collection(request: Request, index: Stac, cid: Annotated[str, Path(max_length=100)]) -> Response:
+    found = await index.collection(cid)
     if found is None:
         return _json({"code": "NotFound", "description": f"no collection {cid!r}"}, 404)
     return _json(_collection_links(_root(request), found))
 
 
 @router.get("/collections/{cid}/queryables", summary="Queryables of one collection (anyone)")
-async def collection_queryables(request: Request, cid: Annotated[str, Path(max_length=100)]) -> Response:
-    return _json(await _pgstac(request).queryables(cid), media_type="application/schema+json")
+async def collection_queryables(index: Stac, cid: Annotated[str, Path(max_length=100)]) -> Response:
+    return _json(await index.queryables(cid), media_type="application/schema+json")
 
 
 @router.get("/collections/{cid}/items/{item_id}", summary="One item (anyone)")
-async def item(request: Request, cid: Annotated[str, Path(max_length=100)],
+async def item(request: Request, index: Stac, cid: Annotated[str, Path(max_length=100)],
                item_id: Annotated[str, Path(max_length=200)]) -> Response:
-    found = await _pgstac(request).item(cid, item_id)
+    found = await index.item(cid, item_id)
     if found is None:
         return _json({"code": "NotFound", "description": f"no item {item_id!r} in collection {cid!r}"}, 404)
     _item_links(_root(request), found)
@@ -145,23 +143,23 @@ async def item(request: Request, cid: Annotated[str, Path(max_length=100)],
 
 
 @router.get("/collections/{cid}/items", summary="Items of one collection, pages by next links (anyone)")
-async def items(request: Request, cid: Annotated[str, Path(max_length=100)]) -> Response:
-    if await _pgstac(request).collection(cid) is None:
+async def items(request: Request, index: Stac, cid: Annotated[str, Path(max_length=100)]) -> Response:
+    if await index.collection(cid) is None:
         return _json({"code": "NotFound", "description": f"no collection {cid!r}"}, 404)
     params = {k: v for k, v in request.query_params.items()
               if k in ("bbox", "datetime", "limit", "token", "context")}
-    return await _search(request, {**params, "collections": [cid]}, get_url=f"{_root(request)}/collections/{cid}/items",
-                         query=params)
+    return await _search(request, index, {**params, "collections": [cid]},
+                         get_url=f"{_root(request)}/collections/{cid}/items", query=params)
 
 
 @router.get("/search", summary="Item search (anyone)")
-async def search_get(request: Request) -> Response:
+async def search_get(request: Request, index: Stac) -> Response:
     params = dict(request.query_params)
-    return await _search(request, params, get_url=f"{_root(request)}/search", query=params)
+    return await _search(request, index, params, get_url=f"{_root(request)}/search", query=params)
 
 
 @router.post("/search", summary="Item search (anyone)")
-async def search_post(request: Request) -> Response:
+async def search_post(request: Request, index: Stac) -> Response:
     try:
         body = orjson.loads(await request.body() or b"{}")
     except orjson.JSONDecodeError as exc:
@@ -171,10 +169,10 @@ async def search_post(request: Request) -> Response:
     # a client may ask for counts on every call in the query string, e.g. pystac-client's
     # Client.open(url, parameters={"context": "on"}), so that its matched() is answered
     params = {**body, "context": "on"} if request.query_params.get("context") == "on" else body
-    return await _search(request, params, post_url=f"{_root(request)}/search", post_body=body, post=True)
+    return await _search(request, index, params, post_url=f"{_root(request)}/search", post_body=body, post=True)
 
 
-async def _search(request: Request, params: dict[str, Any], *, get_url: str | None = None,
+async def _search(request: Request, index: StacIndex, params: dict[str, Any], *, get_url: str | None = None,
                   query: dict[str, Any] | None = None, post_url: str | None = None,
                   post_body: dict[str, Any] | None = None, post: bool = False) -> Response:
     try:
@@ -186,7 +184,7 @@ async def _search(request: Request, params: dict[str, Any], *, get_url: str | No
     # is free: a first page with no next one holds every match
     body["conf"] = {"context": "on" if _wants_count(params) else "off"}
     try:
-        result = await _pgstac(request).search(body)
+        result = await index.search(body)
     except Exception as exc:  # pgstac raises on what it cannot evaluate (unknown function, bad geometry...)
         message = str(exc).splitlines()[0]
         return _json({"code": "BadRequest", "description": f"search could not be evaluated: {message}"}, 400)

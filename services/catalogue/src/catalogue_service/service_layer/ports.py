@@ -1,0 +1,31 @@
+"""What the HTTP side and the handlers need from the store: pgstac and the acquisitions table on
+PostgreSQL in production (``adapters``), fakes in unit tests."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from catalogue_service.domain.acquisitions import Acquisition
+
+
+class StacIndex(Protocol):
+    """The STAC index (pgstac): search and read, as STAC JSON."""
+
+    async def search(self, body: dict[str, Any]) -> dict[str, Any]:
+        """pgstac's FeatureCollection for a search body (see ``domain.search.to_pgstac``)."""
+
+    async def collections(self) -> list[dict[str, Any]]: ...
+
+    async def collection(self, cid: str) -> dict[str, Any] | None: ...
+
+    async def item(self, cid: str, item_id: str) -> dict[str, Any] | None: ...
+
+    async def queryables(self, cid: str | None) -> dict[str, Any]: ...
+
+
+class AcquisitionLog(Protocol):
+    async def record(self, acquisition: Acquisition) -> bool:
+        """Keep an acquisition; ``False`` if its order was known already."""
+
+    async def recent(self, limit: int) -> list[Acquisition]:
+        """Newest order first."""
