@@ -1,6 +1,6 @@
 from dinamis_common.runtime import serve
 
-from gateway_service.app import create_app
+from gateway_service.bootstrap import create_app
 from gateway_service.settings import Settings
 
 settings = Settings()

@@ -1,0 +1,1 @@
+"""The gateway's routes: ``/api/<service>/...`` and ``/stac/...``."""
