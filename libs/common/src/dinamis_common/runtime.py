@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 import uvicorn
@@ -48,6 +49,7 @@ class Runtime:
             make_broker(settings.kafka_bootstrap_servers, self.telemetry) if with_kafka else None
         )
         self.relay: OutboxRelay | None = None
+        self.extra_relays: list[OutboxRelay] = []  # other side effects (e-mails), added before store()
         self._topics: set[str] = set()
         self.extra_checks: dict[str, Any] = {}
         self.before_start: list[Callable[[], Awaitable[None]]] = []
@@ -59,10 +61,10 @@ class Runtime:
         assert self.mongo is not None
         return self.mongo[self.settings.database_name]
 
-    def store(self, collection: str) -> AggregateStore:
-        """An aggregate collection whose outbox this process relays to Kafka."""
+    def store(self, collection: str, effects: tuple[str, ...] = ()) -> AggregateStore:
+        """An aggregate collection whose changes' events this process relays to Kafka (``effects``:
+        other side effects its changes carry, relayed by relays the service adds)."""
         assert self.broker is not None
-        coll = self.db[collection]
         if self.relay is None:
             broker = self.broker
 
@@ -71,9 +73,14 @@ class Runtime:
             async def publish(record: dict[str, Any]) -> None:
                 await publish_record(broker, {**record, "topic": namespace + record["topic"]})
 
-            self.relay = OutboxRelay([], publish, poll_seconds=self.settings.outbox_poll_seconds)
-        self.relay.collections.append(coll)
-        return AggregateStore(coll, on_outbox=self.relay.wake)
+            self.relay = OutboxRelay([], publish, poll_seconds=self.settings.outbox_poll_seconds,
+                                     meter=self.telemetry.meter_provider.get_meter("dinamis.relay"))
+        relays = [self.relay, *self.extra_relays]
+        store = AggregateStore(self.db[collection], lambda s, change: [r.wake(s, change) for r in relays],
+                               effects=effects, max_record_bytes=self.settings.max_event_bytes,
+                               retention=timedelta(seconds=self.settings.changes_retention_seconds))
+        self.relay.add(store)
+        return store
 
     def topic_names(self) -> list[str]:
         """Every topic this process publishes to or reads (its groups' retry and dead-letter
