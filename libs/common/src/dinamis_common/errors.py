@@ -2,7 +2,9 @@
 
 ``libs/common`` knows no domain: each service passes its own table
 (``{QuotaExceeded: 409, NotFound: 404, ...}``). Every error answers JSON
-``{"error": <type>, "message": <text a person can act on>}``.
+``{"error": <type>, "message": <text a person can act on>}``. Whatever no table maps is
+classified: a dependency outage answers 503 with ``Retry-After`` (never 500 or 400), an event too
+large to publish 413, one that is not JSON 422, anything else 500.
 """
 
 from __future__ import annotations
@@ -15,7 +17,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from dinamis_common.messaging import failures
+from dinamis_common.messaging.outbox import EventNotSerialisable, EventTooLarge
+
 log = logging.getLogger(__name__)
+UNAVAILABLE_RETRY_AFTER_SECONDS = 2
 
 
 def _validation_message(exc: RequestValidationError) -> str:
@@ -46,6 +52,17 @@ def install_error_handlers(app: FastAPI, table: Mapping[type[Exception], int]) -
         )
 
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        if isinstance(exc, EventTooLarge):
+            return JSONResponse({"error": "PayloadTooLarge", "message": str(exc)}, status_code=413)
+        if isinstance(exc, EventNotSerialisable):
+            return JSONResponse({"error": "ValidationError", "message": str(exc)}, status_code=422)
+        if failures.classify(exc) is failures.Failure.TRANSIENT:
+            # a dependency (database, broker, identity provider) is away: nothing was stored, come back
+            log.warning("dependency unavailable: %s: %s", type(exc).__name__, exc)
+            return JSONResponse({"error": "ServiceUnavailable",
+                                 "message": "a service this one depends on is unavailable; nothing was changed, "
+                                            "try again shortly"},
+                                status_code=503, headers={"retry-after": str(UNAVAILABLE_RETRY_AFTER_SECONDS)})
         log.exception("unhandled error")
         return JSONResponse({"error": "InternalError", "message": "internal error"}, status_code=500)
 

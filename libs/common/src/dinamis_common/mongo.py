@@ -12,7 +12,10 @@ from pymongo import AsyncMongoClient
 from dinamis_common.telemetry import Telemetry
 
 
-def make_mongo_client(uri: str, app_name: str, telemetry: Telemetry | None = None) -> AsyncMongoClient:
+def make_mongo_client(uri: str, app_name: str, telemetry: Telemetry | None = None,
+                      timeout_ms: int = 10_000) -> AsyncMongoClient:
+    """Every operation is bounded by ``timeout_ms`` (client-side operation timeout): a database
+    that stops answering raises a timeout the callers classify as an outage, never a hang."""
     listeners = [CommandTracer(telemetry.tracer("pymongo"))] if telemetry else []
     return AsyncMongoClient(
         uri,
@@ -20,6 +23,7 @@ def make_mongo_client(uri: str, app_name: str, telemetry: Telemetry | None = Non
         tz_aware=True,
         uuidRepresentation="standard",
         serverSelectionTimeoutMS=5000,
+        timeoutMS=timeout_ms,
         event_listeners=listeners,
     )
 
