@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Annotated
 
@@ -12,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from dinamis_cli import catalogue, stack
+from dinamis_cli import demo as demo_data
 
 app = typer.Typer(help="DINAMIS platform: local stack, status and development tokens.", no_args_is_help=True)
 stack_app = typer.Typer(help="The servers only (Kafka, PostgreSQL, FerretDB).", no_args_is_help=True)
@@ -20,14 +20,6 @@ app.add_typer(catalogue.app, name="catalogue")
 console = Console(stderr=True)
 
 ProfileOpt = Annotated[str | None, typer.Option("--profile", "-p", help="dev (default) or test; env DINAMIS_PROFILE")]
-
-DEMO = [
-    ("Montpellier littoral", "pleiades", [[3.8, 43.5], [3.95, 43.5], [3.95, 43.6], [3.8, 43.6], [3.8, 43.5]]),
-    ("Rade de Brest", "spot-6-7", [[-4.6, 48.3], [-4.4, 48.3], [-4.4, 48.4], [-4.6, 48.4], [-4.6, 48.3]]),
-    ("Guadeloupe mangroves", "pleiades", [[-61.6, 16.2], [-61.5, 16.2], [-61.5, 16.3], [-61.6, 16.3],
-                                           [-61.6, 16.2]]),
-]
-
 
 def _run(what: str, fn, *args):
     with console.status(what) as spinner:
@@ -53,37 +45,6 @@ def stack_status(profile: ProfileOpt = None, as_json: Annotated[bool, typer.Opti
     status(profile, as_json)
 
 
-def _demo_entity(p: stack.Profile) -> str:
-    """A demo research lab, subscribed and approved through the public API the first time (its
-    id kept in the state directory), reused afterwards."""
-    from dinamis_cli.stack.membership import approved_in_stack
-
-    kept = p.path("demo-entity")
-    if kept.exists():
-        entity_id = kept.read_text().strip()
-        admin = stack.mint_token(p, "admin-scientific", None, ["admin"])
-        r = httpx.get(f"{p.service_url('gateway')}/api/accounts/entities/{entity_id}", timeout=15,
-                      headers={"authorization": f"Bearer {admin}"})
-        if r.status_code == 200 and r.json()["status"] == "approved":
-            return entity_id
-    entity_id = asyncio.run(approved_in_stack(p, "scientific", "demo"))
-    kept.write_text(entity_id)
-    return entity_id
-
-
-def _demo(p: stack.Profile) -> str:
-    entity_id = _demo_entity(p)
-    token = stack.mint_token(p, "demo-user", entity_id, ["user"], category="scientific")
-    with httpx.Client(base_url=p.service_url("gateway"), headers={"authorization": f"Bearer {token}"},
-                      timeout=15) as api:
-        for n, (title, mission, ring) in enumerate(DEMO):
-            r = api.post("/api/requests", headers={"Idempotency-Key": f"demo-{n}"},
-                         json={"title": title, "mission": mission, "aoi": {"type": "Polygon", "coordinates": [ring]}})
-            if r.status_code not in (200, 201):
-                console.print(f"[yellow]demo request {title!r} refused: {r.status_code} {r.text}[/]")
-    return entity_id
-
-
 @app.command()
 def up(profile: ProfileOpt = None, demo: Annotated[bool, typer.Option(help="load demo data")] = True) -> None:
     """Start the whole system: servers, services, demo data. Restarts only what is not running."""
@@ -96,7 +57,7 @@ def up(profile: ProfileOpt = None, demo: Annotated[bool, typer.Option(help="load
     entity_id = "<entity id>"
     if demo:
         with console.status("demo data: a research lab subscribes, then three requests"):
-            entity_id = _demo(p)
+            entity_id = demo_data.load(p, lambda msg: console.print(f"[yellow]{msg}[/]"))
         if not httpx.get(f"{p.service_url('gateway')}/stac/search?limit=1", timeout=10).json().get("features"):
             catalogue.demo(items=3000, seed=2026, out=None, profile=p.name)
     gateway = p.service_url("gateway")

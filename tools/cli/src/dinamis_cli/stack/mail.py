@@ -47,23 +47,30 @@ def start(profile: Profile) -> None:
     process.wait_until(lambda: ready(profile), 30, "mail sink", pid, process.log_file(profile, "mail"))
 
 
-def messages(profile: Profile, to: str | None = None) -> list[EmailMessage]:
+def messages(profile: Profile, to: str | None = None, after_ns: int = 0) -> list[EmailMessage]:
     """The messages the sink kept, oldest first; with ``to``, only those addressed to it
-    (To, Cc or envelope recipient, case-insensitive)."""
+    (To, Cc or envelope recipient, case-insensitive); with ``after_ns``, only those received
+    after that ``time.time_ns()``."""
     if host := profile.external("mail"):
         raise RuntimeError(f"e-mail goes to the external SMTP server {host} (SMTP_HOST): "
                            "there is no local sink to read; look at that server's mailboxes")
-    return messages_in(directory(profile), to)
+    return messages_in(directory(profile), to, after_ns)
 
 
-def messages_in(into: Path, to: str | None = None) -> list[EmailMessage]:
-    """What a sink serving ``into`` kept (see ``messages``)."""
-    files = sorted(into.glob("*.eml"), key=lambda f: int(f.name.split("-", 1)[0]))
+def messages_in(into: Path, to: str | None = None, after_ns: int = 0) -> list[EmailMessage]:
+    """What a sink serving ``into`` kept (see ``messages``); with ``after_ns``, only what it
+    received after that ``time.time_ns()``."""
+    files = sorted((f for f in into.glob("*.eml") if received_ns(f) > after_ns), key=received_ns)
     parser = BytesParser(policy=email.policy.default)
     found = [parser.parsebytes(f.read_bytes()) for f in files]
     if to is None:
         return found  # type: ignore[return-value]
     return [m for m in found if to.lower() in recipients(m)]  # type: ignore[misc]
+
+
+def received_ns(kept: Path) -> int:
+    """When the sink received a kept message (its file name starts with ``time.time_ns()``)."""
+    return int(kept.name.split("-", 1)[0])
 
 
 def received_at(message: EmailMessage) -> datetime | None:

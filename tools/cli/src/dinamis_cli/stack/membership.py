@@ -7,8 +7,10 @@ from __future__ import annotations
 import asyncio
 import random
 import re
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Awaitable
 from dataclasses import dataclass
+from typing import Protocol
 
 import httpx
 from stdnum import luhn
@@ -17,7 +19,13 @@ from dinamis_cli.stack import mail as sink
 from dinamis_cli.stack.keycloak import user_token
 from dinamis_cli.stack.profile import Profile
 
-ReadMail = Callable[[str], Awaitable[str]]  # address -> the body of the newest e-mail to it
+
+class ReadMail(Protocol):
+    """address -> the body of the e-mail to it. A reader that also has ``mark()`` is told when each
+    request that sends one is made, and reads only what arrived after it."""
+
+    def __call__(self, address: str, /) -> Awaitable[str]: ...
+
 
 CATEGORY_OF_KIND = {"scientific": "research-education", "institutional": "public-body"}
 
@@ -56,15 +64,22 @@ async def _ok(response: httpx.Response, step: str) -> dict:
     return response.json()
 
 
+def _mark(read_mail: ReadMail) -> None:
+    if (mark := getattr(read_mail, "mark", None)) is not None:
+        mark()
+
+
 async def subscribe_and_approve(api: httpx.AsyncClient, admin_token: str, read_mail: ReadMail,
                                 org: Organisation) -> str:
     """Runs the five steps of a subscription; returns the approved entity's id."""
     base = "/api/accounts/public/subscriptions"
+    _mark(read_mail)
     started = await _ok(await api.post(base, json={"email": org.correspondent, "first_name": "Camille",
                                                    "last_name": "Correspondant"}), "subscription")
     sid = started["subscription_id"]
     grant = await _ok(await api.post(f"{base}/{sid}/email-verification",
                                      json={"token": link_token(await read_mail(org.correspondent))}), "e-mail")
+    _mark(read_mail)
     await _ok(await api.put(f"{base}/{sid}", headers={"x-subscription-token": grant["edit_token"]}, json={
         "name": org.name, "category": org.category, "country": "FR", "identifier_scheme": "siret",
         "identifier": org.siret, "legal_representative": {"first_name": "Louise", "last_name": "Représentante",
@@ -94,22 +109,36 @@ async def wait_until_eligible(api: httpx.AsyncClient, member_token: str, timeout
         await asyncio.sleep(0.2)
 
 
-def sink_reader(profile: Profile) -> ReadMail:
-    """Reads the profile's SMTP sink (the newest e-mail to an address, waiting up to 30 s)."""
+class SinkReader:
+    """Reads the profile's SMTP sink: the first e-mail to an address that arrived after the last
+    ``mark()`` (or after the reader was made), waiting up to ``timeout`` seconds. An older e-mail
+    to the same address (an earlier attempt's link, long invalid) is never read."""
 
-    async def read(address: str) -> str:
-        for _ in range(150):
-            if found := await asyncio.to_thread(sink.messages, profile, address):
-                return found[-1].get_body(("plain",)).get_content()
+    def __init__(self, profile: Profile, timeout: float = 30.0) -> None:
+        self.profile, self.timeout = profile, timeout
+        self.since = time.time_ns()
+
+    def mark(self) -> None:
+        self.since = time.time_ns()
+
+    async def __call__(self, address: str, /) -> str:
+        deadline = time.monotonic() + self.timeout
+        while True:
+            if found := await asyncio.to_thread(sink.messages, self.profile, address, self.since):
+                return found[0].get_body(("plain",)).get_content()
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no e-mail to {address} in the sink since the request that sends it")
             await asyncio.sleep(0.2)
-        raise TimeoutError(f"no e-mail to {address} in the sink")
 
-    return read
+
+def sink_reader(profile: Profile) -> SinkReader:
+    return SinkReader(profile)
 
 
 async def approved_in_stack(profile: Profile, kind: str = "scientific", tag: str | None = None) -> str:
     """An organisation of ``kind`` subscribed and approved on the profile's running stack (its
-    gateway, its mail sink, development tokens), known to the requests service."""
+    gateway, its mail sink, development tokens), known to the requests service. ``tag`` names it and
+    its addresses: give one unique to the attempt (the default is random)."""
     admin = user_token(profile, f"admin-{kind}", None, ["admin"])
     async with httpx.AsyncClient(base_url=profile.service_url("gateway"), timeout=30) as api:
         entity_id = await subscribe_and_approve(api, admin, sink_reader(profile), Organisation.sample(kind, tag))

@@ -1,0 +1,89 @@
+"""make up's demo lab: reused while approved, otherwise a new one whose addresses and e-mails are
+its own, whatever state the development data is in."""
+
+from __future__ import annotations
+
+import asyncio
+import smtplib
+from email.message import EmailMessage
+
+import pytest
+from dinamis_cli.demo import demo_entity
+from dinamis_cli.stack.mail import listen
+from dinamis_cli.stack.membership import Organisation, SinkReader, link_token
+from dinamis_cli.stack.profile import Profile
+from dinamis_common.testing import free_port
+
+
+class Platform:
+    """What the demo step sees of the platform: entity statuses, and subscriptions made."""
+
+    def __init__(self, **statuses: str) -> None:
+        self.statuses = statuses
+        self.tags: list[str] = []
+
+    def status_of(self, entity_id: str) -> str | None:
+        return self.statuses.get(entity_id)
+
+    def subscribe(self, tag: str) -> str:
+        self.tags.append(tag)
+        entity_id = f"ent-{len(self.tags)}"
+        self.statuses[entity_id] = "approved"
+        return entity_id
+
+
+def test_the_first_make_up_subscribes_a_lab_and_keeps_its_id(tmp_path):
+    kept, platform = tmp_path / "dev" / "demo-entity", Platform()
+    assert demo_entity(kept, platform.status_of, platform.subscribe) == "ent-1"
+    assert kept.read_text() == "ent-1"
+    assert demo_entity(kept, platform.status_of, platform.subscribe) == "ent-1"  # the next make up reuses it
+    assert len(platform.tags) == 1
+
+
+def test_a_suspended_rejected_or_vanished_lab_is_replaced_each_time_under_a_new_tag(tmp_path):
+    kept = tmp_path / "demo-entity"
+    for status in ("suspended", "rejected", "awaiting-review", None):
+        platform = Platform(**({"ent-old": status} if status else {}))
+        kept.write_text("ent-old")
+        assert demo_entity(kept, platform.status_of, platform.subscribe) == "ent-1", status
+        assert kept.read_text() == "ent-1"
+    platform = Platform()
+    for _ in range(3):
+        kept.write_text("ent-old")  # e.g. the administrator suspends each new demo lab
+        demo_entity(kept, platform.status_of, platform.subscribe)
+    assert len(set(platform.tags)) == 3 and all(t.startswith("demo-") for t in platform.tags)
+    addresses = [Organisation.sample("scientific", t).correspondent for t in platform.tags]
+    assert len(set(addresses)) == 3, "each attempt's correspondent has an address of its own"
+
+
+def test_an_empty_kept_file_means_no_lab_yet(tmp_path):
+    kept, platform = tmp_path / "demo-entity", Platform()
+    kept.write_text("\n")
+    assert demo_entity(kept, platform.status_of, platform.subscribe) == "ent-1"
+
+
+def _send(port: int, to: str, body: str) -> None:
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "no-reply@dinamis.invalid", to, "link"
+    message.set_content(body)
+    with smtplib.SMTP("127.0.0.1", port) as smtp:
+        smtp.send_message(message)
+
+
+async def test_the_sink_reader_reads_only_mail_that_arrived_after_the_request(tmp_path):
+    port = free_port()
+    profile = Profile("unit", tmp_path, {"mail": port})
+    sink = await listen(port, profile.path("mail"))
+    try:
+        await asyncio.to_thread(_send, port, "correspondant.demo@example.org", "an earlier attempt: ?token=old")
+        read = SinkReader(profile, timeout=1)
+        read.mark()  # the request that sends the e-mail is made now
+        await asyncio.to_thread(_send, port, "someone.else@example.org", "?token=not-yours")
+        await asyncio.to_thread(_send, port, "correspondant.demo@example.org", "this attempt: ?token=new")
+        assert link_token(await read("correspondant.demo@example.org")) == "new"
+
+        read.mark()  # a request whose e-mail never comes: the old ones are not taken for it
+        with pytest.raises(TimeoutError):
+            await read("correspondant.demo@example.org")
+    finally:
+        sink.close()
