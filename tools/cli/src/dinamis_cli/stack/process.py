@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import contextlib
 import os
 import signal
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import Any, TypeVar
 
 from dinamis_cli.stack.profile import Profile
+
+T = TypeVar("T")
 
 
 def pid_file(profile: Profile, name: str) -> Path:
@@ -93,3 +98,14 @@ def wait_until(ready: Callable[[], bool], timeout: float, what: str, pid: int | 
             raise RuntimeError(f"{what} exited during start-up. Last log lines:\n{tail}")
         time.sleep(0.25)
     raise RuntimeError(f"{what} not ready after {timeout:.0f}s (log: {log})")
+
+
+def run_sync(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Runs a coroutine to completion from synchronous code, also when called from inside a running
+    event loop (the test suite's async fixtures start the stack): then in a thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(make())
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(make())).result()

@@ -7,7 +7,6 @@ Installed by ``scripts/install/*.sh`` into a cache shared by every clone and pro
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import os
 import shutil
@@ -175,7 +174,7 @@ def kafka_ready(profile: Profile) -> bool:
             await admin.close()
 
     try:
-        asyncio.run(probe())
+        process.run_sync(probe)
         return True
     except Exception:
         return False

@@ -3,15 +3,14 @@ the broker creates none by itself (``auto.create.topics.enable=false``)."""
 
 from __future__ import annotations
 
-import asyncio
-
 from dinamis_common.messaging.broker import TopicChanges, ensure_topics
 from dinamis_contracts.topics import topic_configs
 
+from dinamis_cli.stack.process import run_sync
 from dinamis_cli.stack.profile import Profile
 
 
 def ensure(profile: Profile) -> TopicChanges:
     """Creates the missing topics, adds partitions and sets the configuration the table gives to
     existing ones (replication capped at the brokers there are); never deletes anything."""
-    return asyncio.run(ensure_topics(profile.kafka_bootstrap, topic_configs(), reconcile=True))
+    return run_sync(lambda: ensure_topics(profile.kafka_bootstrap, topic_configs(), reconcile=True))
