@@ -1,6 +1,6 @@
 from dinamis_common.runtime import serve
 
-from accounts_service.app import create_app
+from accounts_service.bootstrap import create_app
 from accounts_service.settings import Settings
 
 settings = Settings()
