@@ -48,7 +48,7 @@ class ServiceSettings(BaseSettings):
     consumer_max_attempts: int = 3
     max_event_bytes: int = Field(default=900_000, description="largest event a change may emit (Kafka's record limit is 1 MiB)")
     changes_retention_seconds: int = Field(
-        default=7 * 24 * 3600, description="how long applied changes (and so the ids of applied events) are kept: "
+        default=31 * 24 * 3600, description="how long applied changes (and so the ids of applied events) are kept: "
         "at least the topics' retention, so a replay from offset 0 changes nothing")
 
     @property

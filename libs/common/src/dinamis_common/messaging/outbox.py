@@ -99,7 +99,7 @@ class AggregateStore:
         effects: Sequence[str] = (OUTBOX,),
         max_record_bytes: int = 900_000,
         grace_seconds: float = 10.0,
-        retention: timedelta = timedelta(days=7),
+        retention: timedelta = timedelta(days=31),
         cache_size: int = 2048,
     ) -> None:
         self.collection = collection
