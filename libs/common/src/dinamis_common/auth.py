@@ -32,11 +32,12 @@ class Forbidden(Exception):
 
 @dataclass(frozen=True)
 class Principal:
+    """Who a verified token says the caller is: its subject, its roles and every claim as received.
+    What the claims mean beyond that (an entity, cells…) is each service's business: it maps its
+    own actor from ``claims`` in its ``entrypoints/deps.py``."""
+
     subject: str
-    entity_id: str | None
-    entity_category: str | None
     roles: frozenset[str]
-    cells: frozenset[str]
     claims: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def has_role(self, *roles: str) -> bool:
@@ -121,15 +122,9 @@ class JwksVerifier:
 
 
 def principal_from_claims(claims: dict[str, Any]) -> Principal:
-    roles = claims.get("roles") or claims.get("realm_access", {}).get("roles") or []
-    return Principal(
-        subject=str(claims["sub"]),
-        entity_id=claims.get("entity_id"),
-        entity_category=claims.get("entity_category"),
-        roles=frozenset(str(r) for r in roles),
-        cells=frozenset(str(c) for c in claims.get("cells") or []),
-        claims=claims,
-    )
+    """Roles from a ``roles`` claim, or Keycloak's ``realm_access.roles``."""
+    roles = claims.get("roles") or (claims.get("realm_access") or {}).get("roles") or []
+    return Principal(subject=str(claims["sub"]), roles=frozenset(str(r) for r in roles), claims=claims)
 
 
 def bearer_token(authorization: str | None) -> str:

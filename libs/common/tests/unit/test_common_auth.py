@@ -8,16 +8,25 @@ import time
 
 import jwt
 import pytest
-from dinamis_common.auth import Unauthorized, bearer_token
-from dinamis_common.devtokens import ensure_dev_keys, mint_token
+from dinamis_common.auth import Unauthorized, bearer_token, principal_from_claims
+from dinamis_testkit.devtokens import ensure_dev_keys, mint_token
 
 
-async def test_a_valid_token_says_who_the_caller_is(keys, verifier):
+async def test_a_valid_token_says_who_the_caller_is_and_keeps_its_claims_for_the_services(keys, verifier):
     token = mint_token(*keys, user="alice", entity="ent-1", roles=["user", "arbiter"], category="scientific",
                        cells=["pleiades-science"])
     who = await verifier.verify(token)
-    assert (who.subject, who.entity_id, who.entity_category) == ("alice", "ent-1", "scientific")
-    assert who.roles == {"user", "arbiter"} and who.cells == {"pleiades-science"}
+    assert (who.subject, who.roles) == ("alice", {"user", "arbiter"})
+    assert (who.claims["entity_id"], who.claims["entity_category"], who.claims["cells"]) == (
+        "ent-1", "scientific", ["pleiades-science"])  # what they mean is each service's business
+
+
+def test_keycloak_realm_roles_are_roles_and_nothing_else_is_interpreted():
+    who = principal_from_claims({"sub": "kc-1", "realm_access": {"roles": ["user", "operator"]},
+                                 "entity_id": "ent-9", "preferred_username": "camille"})
+    assert (who.subject, who.roles) == ("kc-1", {"user", "operator"})
+    assert who.claims["entity_id"] == "ent-9"
+    assert principal_from_claims({"sub": "x", "realm_access": None}).roles == frozenset()
 
 
 @pytest.mark.parametrize(("change", "reason"), [

@@ -98,5 +98,4 @@ def create_app(settings: Settings | None = None, span_exporter: SpanExporter | N
         title="DINAMIS accounts",
         routers=[subscriptions.router, documents.public, documents.router, users.public, users.router,
                  entities.router, certificates.router, me.router],
-        indexed=c.indexed, error_table=ERRORS, context=c.context,
-        activity=c.activity)  # read by entrypoints/api/me.py until it takes deps.EntityActivity
+        indexed=c.indexed, error_table=ERRORS, context=c.context, activity=c.activity)

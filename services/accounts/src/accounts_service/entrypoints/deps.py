@@ -4,7 +4,8 @@ a call came from (the gateway appends the address it saw to ``X-Forwarded-For``)
 
 from __future__ import annotations
 
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 from dinamis_common.http import CurrentPrincipal
 from dinamis_common.messaging.outbox import AggregateStore
@@ -23,12 +24,37 @@ def entity_activity(request: Request) -> AggregateStore:
     return request.app.state.activity
 
 
+def _text(claims: dict[str, Any], name: str) -> str | None:
+    value = claims.get(name)
+    return str(value) if value else None
+
+
+def _texts(claims: dict[str, Any], name: str) -> frozenset[str]:
+    value = claims.get(name) or []
+    return frozenset(str(v) for v in (value if isinstance(value, list) else [value]))
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    """What the caller's token says in DINAMIS terms (the attributes Keycloak is kept in step with)."""
+
+    subject: str
+    entity_id: str | None
+    entity_category: str | None
+    roles: frozenset[str]
+    cells: frozenset[str]
+
+
+async def token_claims(principal: CurrentPrincipal) -> TokenClaims:
+    c = principal.claims
+    return TokenClaims(principal.subject, _text(c, "entity_id"), _text(c, "entity_category"), principal.roles,
+                       _texts(c, "cells"))
+
+
 async def actor(principal: CurrentPrincipal) -> Actor:
     claims = principal.claims
-    username = str(claims.get("preferred_username") or principal.subject)
-    entity_id = claims.get("entity_id")
-    return Actor(principal.subject, username, str(entity_id) if entity_id else None, principal.roles,
-                 str(claims.get("email") or ""))
+    return Actor(principal.subject, _text(claims, "preferred_username") or principal.subject,
+                 _text(claims, "entity_id"), principal.roles, _text(claims, "email") or "")
 
 
 def origin(request: Request) -> Origin:
@@ -40,4 +66,5 @@ def origin(request: Request) -> Origin:
 Ctx = Annotated[Accounts, Depends(context)]
 EntityActivity = Annotated[AggregateStore, Depends(entity_activity)]
 CurrentActor = Annotated[Actor, Depends(actor)]
+CurrentClaims = Annotated[TokenClaims, Depends(token_claims)]
 CallOrigin = Annotated[Origin, Depends(origin)]

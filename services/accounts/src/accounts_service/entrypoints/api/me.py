@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from dinamis_common.http import CurrentPrincipal
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path
 from pydantic import BaseModel
 
 from accounts_service.domain.access import may_see_entity
-from accounts_service.entrypoints.deps import Ctx, CurrentActor
+from accounts_service.entrypoints.deps import Ctx, CurrentActor, CurrentClaims, EntityActivity
 from accounts_service.entrypoints.schemas import UserPublic
 from accounts_service.service_layer import members
 
@@ -26,10 +25,9 @@ class TokenPublic(BaseModel):
 
 
 @router.get("/me", response_model=TokenPublic, summary="Who the token says the caller is (authenticated)")
-async def me(principal: CurrentPrincipal) -> TokenPublic:
-    return TokenPublic(user_id=principal.subject, entity_id=principal.entity_id,
-                       entity_category=principal.entity_category, roles=sorted(principal.roles),
-                       cells=sorted(principal.cells))
+async def me(token: CurrentClaims) -> TokenPublic:
+    return TokenPublic(user_id=token.subject, entity_id=token.entity_id, entity_category=token.entity_category,
+                       roles=sorted(token.roles), cells=sorted(token.cells))
 
 
 @router.get("/me/account", response_model=UserPublic, summary="The caller's account record (authenticated)")
@@ -59,8 +57,8 @@ class ActivityPublic(BaseModel):
 @router.get("/entities/{entity_id}/activity", response_model=ActivityPublic,
             summary="Requests an entity submitted (members of that entity; admins)")
 async def entity_activity(entity_id: Annotated[str, Path(max_length=64)], actor: CurrentActor,
-                          request: Request) -> ActivityPublic:
+                          activity: EntityActivity) -> ActivityPublic:
     may_see_entity(actor, entity_id)
-    doc = await request.app.state.activity.get(entity_id)
+    doc = await activity.get(entity_id)
     return ActivityPublic(entity_id=entity_id, requests_submitted=doc["requests_submitted"] if doc else 0,
                           area_km2_requested=doc["area_km2_requested"] if doc else 0.0)
