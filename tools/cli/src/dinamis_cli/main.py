@@ -32,6 +32,24 @@ def stack_up(profile: ProfileOpt = None) -> None:
     p = stack.load_profile(profile)
     started = _run("servers", stack.start_servers, p)
     console.print(f"[green]servers ready[/] ({', '.join(started) or 'already running'})")
+    _index(p)
+
+
+@stack_app.command("index")
+def stack_index(profile: ProfileOpt = None) -> None:
+    """FerretDB index support (GIN on the fields looked up by equality) for every collection there
+    is; run it again after new collections appear (dinamis up and the services' start do)."""
+    _index(stack.load_profile(profile))
+
+
+def _index(p: stack.Profile) -> None:
+    from dinamis_cli.stack import indexes
+
+    with console.status("FerretDB index support"):
+        made = indexes.ensure(p)
+    console.print(f"[green]FerretDB index support[/]: {len(made)} new index(es) on "
+                  f"{len({(i.schema, i.table) for i in made})} collection(s)" if made else
+                  "[green]FerretDB index support[/]: complete")
 
 
 @stack_app.command("down")
@@ -60,6 +78,7 @@ def up(profile: ProfileOpt = None, demo: Annotated[bool, typer.Option(help="load
             entity_id = demo_data.load(p, lambda msg: console.print(f"[yellow]{msg}[/]"))
         if not httpx.get(f"{p.service_url('gateway')}/stac/search?limit=1", timeout=10).json().get("features"):
             catalogue.demo(items=3000, seed=2026, out=None, profile=p.name)
+    _index(p)  # the collections the services (and the demo data) created
     gateway = p.service_url("gateway")
     table = Table(title=f"DINAMIS is up (profile {p.name})")
     table.add_column("what")

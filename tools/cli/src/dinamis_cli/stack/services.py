@@ -7,7 +7,7 @@ import sys
 
 import httpx
 
-from dinamis_cli.stack import process
+from dinamis_cli.stack import indexes, process
 from dinamis_cli.stack.profile import SERVICES, Profile
 
 
@@ -32,10 +32,13 @@ def start_service(profile: Profile, name: str, timeout: float = 90.0) -> bool:
 
 
 def start_services(profile: Profile, names: list[str] | None = None) -> list[str]:
+    """Starts those not running (the gateway last), then gives the collections they created the
+    stack's FerretDB index support."""
     started = []
-    for name in names or SERVICES:  # the gateway comes last
+    for name in names or SERVICES:
         if start_service(profile, name):
             started.append(name)
+    indexes.ensure(profile)
     return started
 
 
