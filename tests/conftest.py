@@ -12,11 +12,12 @@ from pathlib import Path
 import httpx
 import pytest
 from dinamis_cli.stack import load_profile
-from dinamis_cli.stack.mail import listen, messages_in
+from dinamis_cli.stack.mail import listen
 from dinamis_cli.stack.membership import Organisation, subscribe_and_approve, wait_until_eligible
 from dinamis_cli.stack.pki import ensure_signing_pki
-from dinamis_common.devtokens import DEV_ISSUER, ensure_dev_keys, mint_token
-from dinamis_common.testing import InProcessServers, free_port
+from dinamis_testkit.devtokens import DEV_ISSUER, ensure_dev_keys, mint_token
+from dinamis_testkit.inprocess import InProcessServers, free_port
+from dinamis_testkit.mail import Mailbox
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 SERVICES = ("accounts", "catalogue", "requests", "arbitration", "provisioning", "gateway")
@@ -27,7 +28,7 @@ class InProcessStack:
     gateway: str
     keys: tuple[Path, Path]
     spans: InMemorySpanExporter
-    mail_dir: Path
+    mail: Mailbox  # the SMTP sink served in this event loop
     entity: str = ""
 
     def token(self, user: str, entity: str | None = None, roles=("user",), category: str = "institutional") -> str:
@@ -36,10 +37,6 @@ class InProcessStack:
     def client(self, token: str | None = None) -> httpx.AsyncClient:
         headers = {"authorization": f"Bearer {token}"} if token else {}
         return httpx.AsyncClient(base_url=self.gateway, headers=headers, timeout=15.0)
-
-    async def mail(self, address: str) -> str:
-        found = await wait_until(lambda: _now(messages_in(self.mail_dir, to=address)))
-        return found[-1].get_body(("plain",)).get_content()
 
 
 @pytest.fixture
@@ -67,7 +64,8 @@ async def inprocess_stack(servers, unique, tmp_path):
         settings = settings_module.Settings(**shared, http_port=ports[name], mongodb_database=f"t{unique}_{name}",
                                             **(accounts if name == "accounts" else {}))
         await servers_.start(app_module.create_app(settings, span_exporter=exporter), ports[name], name)
-    stack = InProcessStack(f"http://127.0.0.1:{ports['gateway']}", keys, exporter, tmp_path / "mail")
+    mailbox = Mailbox.in_directory(tmp_path / "mail")
+    stack = InProcessStack(f"http://127.0.0.1:{ports['gateway']}", keys, exporter, mailbox)
     async with stack.client() as api:
         stack.entity = await subscribe_and_approve(api, stack.token("admin", roles=("admin",)), stack.mail,
                                                    Organisation.sample())
@@ -89,10 +87,6 @@ async def wait_until(probe, timeout: float = 30.0, interval: float = 0.1):
         if loop.time() > deadline:
             raise AssertionError(f"not reached within {timeout}s")
         await asyncio.sleep(interval)
-
-
-async def _now(value):
-    return value
 
 
 @pytest.fixture

@@ -4,10 +4,9 @@ scientific, one institutional), as their people and an administrator would do it
 
 from __future__ import annotations
 
-import asyncio
-
 import httpx
 import pytest
+from dinamis_testkit.mail import Mailbox
 
 
 class RunningStack:
@@ -18,6 +17,7 @@ class RunningStack:
         self.profile = profile
         self.gateway = profile.service_url("gateway")
         self.entities: dict[str, str] = {}  # kind -> an approved entity of that kind
+        self.mail = Mailbox.of_profile(profile)  # the profile's SMTP sink
 
     def token(self, user: str, entity: str | None = None, roles=("user",), category: str = "institutional") -> str:
         """A real Keycloak token for a development user; by default a member of the session's
@@ -28,17 +28,6 @@ class RunningStack:
     def client(self, token: str | None = None) -> httpx.AsyncClient:
         headers = {"authorization": f"Bearer {token}"} if token else {}
         return httpx.AsyncClient(base_url=self.gateway, headers=headers, timeout=30.0)
-
-    async def mail(self, address: str, count: int = 1, timeout: float = 30.0, containing: str = "") -> str:
-        """The text of the ``count``-th e-mail to ``address`` (containing ``containing``), waiting
-        for it to arrive in the sink."""
-        deadline = asyncio.get_running_loop().time() + timeout
-        while True:
-            texts = [m.get_body(("plain",)).get_content() for m in self.stack.messages(self.profile, to=address)]
-            if len(found := [t for t in texts if containing in t]) >= count:
-                return found[count - 1]
-            assert asyncio.get_running_loop().time() < deadline, f"no e-mail #{count} to {address} {containing!r}"
-            await asyncio.sleep(0.2)
 
     async def approved_entity(self, kind: str) -> str:
         """An organisation subscribed, accepted, approved, and known to the requests service."""

@@ -17,8 +17,8 @@ import jwt
 import pytest
 from aiokafka import AIOKafkaConsumer
 from dinamis_cli.stack.membership import Organisation, link_token, subscribe_and_approve
-from dinamis_cli.stack.portal import Portal, choose_password, link_theia
-from dinamis_common.testing import form_action
+from dinamis_testkit.browser import form_action
+from dinamis_testkit.portal import Portal, choose_password, link_theia
 
 pytestmark = [pytest.mark.integration, pytest.mark.flow]
 

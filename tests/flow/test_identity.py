@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlencode, urlparse
 import httpx
 import jwt
 import pytest
-from dinamis_common.testing import browser, form_action
+from dinamis_testkit.browser import browser, form_action
 
 pytestmark = [pytest.mark.integration, pytest.mark.flow]
 

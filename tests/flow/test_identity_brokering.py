@@ -14,8 +14,8 @@ from email.message import EmailMessage
 import httpx
 import jwt
 import pytest
-from dinamis_cli.stack.portal import Portal, feedback, link_theia, text
-from dinamis_common.testing import form_action
+from dinamis_testkit.browser import form_action
+from dinamis_testkit.portal import Portal, feedback, link_theia, text
 
 pytestmark = [pytest.mark.integration, pytest.mark.flow]
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 from dinamis_common.auth import JwksVerifier
-from dinamis_common.devtokens import DEV_ISSUER, ensure_dev_keys
+from dinamis_testkit.devtokens import DEV_ISSUER, ensure_dev_keys
 
 
 @pytest.fixture

@@ -9,10 +9,10 @@ from typing import Annotated
 import httpx
 import pytest
 from dinamis_common.auth import Principal
-from dinamis_common.devtokens import mint_token
 from dinamis_common.http import create_service_app, require_roles
 from dinamis_common.telemetry import setup_telemetry
-from dinamis_common.testing import InProcessServers, free_port
+from dinamis_testkit.devtokens import mint_token
+from dinamis_testkit.inprocess import InProcessServers, free_port
 from fastapi import Depends
 from fastapi.responses import JSONResponse
 from fastapi.testclient import TestClient

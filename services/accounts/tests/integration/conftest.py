@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from dataclasses import dataclass, field
-from email.message import EmailMessage
 from pathlib import Path
 
 import httpx
@@ -16,31 +15,12 @@ import pytest
 from accounts_service.app import create_app
 from accounts_service.settings import Settings
 from aiokafka import AIOKafkaConsumer
-from dinamis_cli.stack.mail import listen, messages_in
-from dinamis_cli.stack.membership import link_token
+from dinamis_cli.stack.mail import listen
 from dinamis_cli.stack.pki import ensure_signing_pki
-from dinamis_common.devtokens import DEV_ISSUER, ensure_dev_keys, mint_token
-from dinamis_common.testing import InProcessServers, free_port
 from dinamis_contracts import accounts
-
-
-class Mailbox:
-    """What the stack's SMTP sink (served in this event loop) kept, read as a person would."""
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-
-    async def to(self, address: str, count: int = 1, timeout: float = 15.0) -> list[EmailMessage]:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while len(found := messages_in(self.directory, to=address)) < count:
-            assert loop.time() < deadline, f"no e-mail #{count} to {address}"
-            await asyncio.sleep(0.05)
-        return found
-
-    async def link_token(self, address: str, nth: int = -1) -> str:
-        found = await self.to(address, abs(nth) if nth < 0 else nth + 1)
-        return link_token(found[nth].get_body(("plain",)).get_content())
+from dinamis_testkit.devtokens import DEV_ISSUER, ensure_dev_keys, mint_token
+from dinamis_testkit.inprocess import InProcessServers, free_port
+from dinamis_testkit.mail import Mailbox
 
 
 @dataclass
@@ -84,7 +64,7 @@ async def service(servers, tmp_path_factory):
     pki = ensure_signing_pki(tmp_path_factory.mktemp("pki"))
     smtp_port, mail_dir = free_port(), tmp_path_factory.mktemp("mail")
     sink = await listen(smtp_port, mail_dir)
-    mailbox = Mailbox(mail_dir)
+    mailbox = Mailbox.in_directory(mail_dir, timeout=15.0)
     port, ns = free_port(), f"t{unique}."
     settings = Settings(kafka_bootstrap_servers=servers.kafka, mongodb_uri=servers.mongodb_uri,
                         mongodb_database=f"t{unique}_accounts", kafka_namespace=ns, auth_issuer=DEV_ISSUER,

@@ -11,7 +11,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from dinamis_common.testing import InProcessServers, free_port
+from dinamis_testkit.inprocess import InProcessServers, free_port
 
 ITEMS = 3000
 
@@ -35,7 +35,7 @@ async def catalogue(servers, tmp_path_factory):
     from catalogue_service.domain.collections import DEFINITIONS, all_collections
     from catalogue_service.domain.demo import generate
     from catalogue_service.settings import Settings as CatalogueSettings
-    from dinamis_common.devtokens import DEV_ISSUER, ensure_dev_keys
+    from dinamis_testkit.devtokens import DEV_ISSUER, ensure_dev_keys
     from gateway_service.app import create_app as gateway_app
     from gateway_service.settings import Settings as GatewaySettings
 

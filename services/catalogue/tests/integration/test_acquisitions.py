@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
-from dinamis_common.devtokens import mint_token
 from dinamis_common.messaging.envelope import CloudEvent
 from dinamis_contracts import provisioning
+from dinamis_testkit.devtokens import mint_token
 
 pytestmark = pytest.mark.integration
 

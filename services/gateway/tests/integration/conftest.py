@@ -14,10 +14,10 @@ from typing import Any
 
 import httpx
 import pytest
-from dinamis_common.devtokens import DEV_ISSUER, ensure_dev_keys, mint_token
 from dinamis_common.http import create_service_app
 from dinamis_common.telemetry import setup_telemetry
-from dinamis_common.testing import InProcessServers, free_port
+from dinamis_testkit.devtokens import DEV_ISSUER, ensure_dev_keys, mint_token
+from dinamis_testkit.inprocess import InProcessServers, free_port
 from fastapi import Request
 
 

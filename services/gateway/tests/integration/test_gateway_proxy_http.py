@@ -10,7 +10,7 @@ import logging
 
 import pytest
 from dinamis_common.logging import JsonFormatter
-from dinamis_common.testing import InProcessServers, free_port
+from dinamis_testkit.inprocess import InProcessServers, free_port
 from gateway_service.bootstrap import create_app
 
 from .conftest import Gate, gateway_settings, service_app

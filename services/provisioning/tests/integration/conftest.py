@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from dinamis_common.devtokens import DEV_ISSUER, ensure_dev_keys
 from dinamis_common.messaging.envelope import CloudEvent
 from dinamis_common.mongo import make_mongo_client
-from dinamis_common.testing import InProcessServers, free_port
 from dinamis_contracts import arbitration, provisioning
+from dinamis_testkit.devtokens import DEV_ISSUER, ensure_dev_keys
+from dinamis_testkit.inprocess import InProcessServers, free_port
 from provisioning_service.bootstrap import create_app
 from provisioning_service.settings import Settings
 

@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from dinamis_common.devtokens import mint_token
 from dinamis_common.messaging.envelope import CloudEvent
 from dinamis_contracts import arbitration
+from dinamis_testkit.devtokens import mint_token
 
 pytestmark = pytest.mark.integration
 NOW = datetime.now(UTC).replace(microsecond=0)

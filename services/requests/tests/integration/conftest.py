@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
-from dinamis_common.devtokens import DEV_ISSUER, ensure_dev_keys
 from dinamis_common.messaging.envelope import CloudEvent
 from dinamis_common.mongo import make_mongo_client
-from dinamis_common.testing import InProcessServers, free_port
 from dinamis_contracts import accounts, requests
+from dinamis_testkit.devtokens import DEV_ISSUER, ensure_dev_keys
+from dinamis_testkit.inprocess import InProcessServers, free_port
 from pymongo.asynchronous.database import AsyncDatabase
 from requests_service.bootstrap import create_app
 from requests_service.entrypoints.consumers.accounts import GROUP as ENTITY_GROUP

@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
-from dinamis_common.devtokens import mint_token
 from dinamis_common.messaging.envelope import CloudEvent
 from dinamis_contracts import accounts
+from dinamis_testkit.devtokens import mint_token
 from requests_service.adapters.entities import MongoEntityDirectory
 from requests_service.domain.entities import Entity
 

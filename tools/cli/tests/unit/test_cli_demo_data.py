@@ -12,7 +12,7 @@ from dinamis_cli.demo import demo_entity
 from dinamis_cli.stack.mail import listen
 from dinamis_cli.stack.membership import Organisation, SinkReader, link_token
 from dinamis_cli.stack.profile import Profile
-from dinamis_common.testing import free_port
+from dinamis_testkit.inprocess import free_port
 
 
 class Platform:

@@ -1,6 +1,6 @@
 """What the web portal makes a browser do against Keycloak: authorization code + PKCE, following
 Keycloak's pages, application-initiated actions (linking a THEIA account), and reading what a
-person would read on a page. For tests and development tools; the real portal is a web app.
+person would read on a page. For tests; the real portal is a web app.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ import secrets
 from urllib.parse import parse_qs, urlencode, urlparse
 
 import httpx
-from dinamis_common.testing import browser, form_action
-
 from dinamis_cli.stack.profile import Profile
+
+from dinamis_testkit.browser import browser, form_action
 
 
 class Portal:

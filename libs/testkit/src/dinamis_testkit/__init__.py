@@ -1,0 +1,12 @@
+"""The platform's test harness, for tests and benchmarks only: production code (services,
+``dinamis_common``, ``dinamis_contracts``, the ``dinamis`` CLI) never imports it (an import-linter
+contract says so). It may import the CLI, whose development features (the stack, its mail sink,
+``make up``'s demo subscription) tests reuse.
+
+- ``inprocess``: ASGI apps served in the test's own event loop, free loopback ports;
+- ``devtokens``: a test signing key (RSA pair, JWKS on disk) and tokens signed with it;
+- ``browser``: an HTTP client that keeps cookies as a browser does on loopback, HTML forms;
+- ``portal``: what the web portal makes a browser do against Keycloak (PKCE login, THEIA linking,
+  the set-password e-mail);
+- ``mail``: the e-mails an SMTP sink kept, waited for and read as a person would.
+"""

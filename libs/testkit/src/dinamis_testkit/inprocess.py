@@ -1,0 +1,41 @@
+"""ASGI apps served in the test's own event loop on free loopback ports (no test framework
+imported)."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from typing import Any
+
+import uvicorn
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class InProcessServers:
+    """Starts ASGI apps on loopback ports in the running loop; ``stop()`` ends them all."""
+
+    def __init__(self) -> None:
+        self._running: list[tuple[uvicorn.Server, asyncio.Task[None]]] = []
+
+    async def start(self, app: Any, port: int, name: str = "app", timeout: float = 60.0) -> None:
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))
+        server.install_signal_handlers = lambda: None  # the test runner owns the signals
+        task = asyncio.create_task(server.serve())
+        self._running.append((server, task))
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not server.started:
+            if task.done() or loop.time() > deadline:
+                raise RuntimeError(f"{name} did not start")
+            await asyncio.sleep(0.05)
+
+    async def stop(self) -> None:
+        for server, _ in reversed(self._running):
+            server.should_exit = True
+        await asyncio.gather(*(task for _, task in self._running), return_exceptions=True)
+        self._running.clear()
