@@ -6,7 +6,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 from dinamis_cli.stack import load_profile
-from dinamis_cli.stack.indexes import FIELDS, ensure, ferretdb_dsn, wanted
+from dinamis_cli.stack.indexes import CHANGE_FIELDS, FIELDS, ensure, ferretdb_dsn, wanted
 from psycopg import sql
 from pymongo import MongoClient
 
@@ -20,7 +20,8 @@ def database(servers, unique):
     client[name]["requests"].insert_many([{"_id": f"req-{i:04d}", "status": "ordered" if i % 2 else "submitted",
                                            "title": f"Request {i}", "requester": {"user_id": f"u{i % 7}"}}
                                           for i in range(2000)])
-    client[name]["changes"].insert_one({"_id": "c1", "aggregate": "req-0001", "published": False})
+    client[name]["requests_changes"].insert_one({"_id": "req-0001:2", "aggregate": "req-0001", "cause": "e1",
+                                                 "outbox_pending": True})
     yield client[name], load_profile("test")
     client.drop_database(name)
     client.close()
@@ -38,7 +39,8 @@ def _plan(conn, schema: str, table: str, field: str, value: str) -> str:
 def test_every_collection_gets_its_indexes_once_and_lookups_use_them(database):
     db, profile = database
     made = ensure(profile, databases=[db.name])
-    assert {(i.collection, i.field) for i in made} == {(c, f) for c in ("requests", "changes") for f in FIELDS}
+    assert {(i.collection, i.field) for i in made} == {
+        *(("requests", f) for f in FIELDS), *(("requests_changes", f) for f in CHANGE_FIELDS)}
     assert ensure(profile, databases=[db.name]) == []  # safe to re-run
 
     with psycopg.connect(ferretdb_dsn(profile), autocommit=True) as conn:
@@ -48,7 +50,7 @@ def test_every_collection_gets_its_indexes_once_and_lookups_use_them(database):
         assert "Seq Scan" not in plan, plan
     assert db["requests"].find_one({"_id": "req-1500"})["title"] == "Request 1500"  # FerretDB reads as before
     assert db["requests"].count_documents({"status": "ordered"}) == 1000
-    assert db["changes"].find_one({"aggregate": "req-0001", "published": False})["_id"] == "c1"
+    assert db["requests_changes"].find_one({"aggregate": "req-0001", "outbox_pending": True})["_id"] == "req-0001:2"
 
 
 def test_an_index_left_invalid_by_an_interrupted_build_is_rebuilt(database):

@@ -278,6 +278,12 @@ class AggregateStore:
             update["$set"][f"{field}_quarantine"] = dict(quarantined)
         await self.changes.update_one({"_id": change["_id"], "cause": change["cause"]}, update)
 
+    async def sent(self, change: dict[str, Any], field: str, record_ids: Sequence[str]) -> None:
+        """Some records of ``field`` went out, the others wait: forget the ones sent."""
+        if record_ids:
+            await self.changes.update_one({"_id": change["_id"], "cause": change["cause"]},
+                                          {"$unset": {f"{field}.{r}": "" for r in record_ids}})
+
     async def sweep(self, now: datetime | None = None) -> int:
         """Forget finished changes older than ``retention`` (FerretDB has no TTL index)."""
         cutoff = (now or datetime.now(UTC)) - self.retention

@@ -150,7 +150,10 @@ class OutboxRelay:
                 await self._publish_in_trace(record)
             except Exception as exc:
                 if not self._poison(record_id, exc):
-                    raise  # an outage: this aggregate waits, in order; the run loop backs off
+                    # an outage: this aggregate waits, in order, and the run loop backs off; what
+                    # this change already sent is not sent again (an e-mail twice is a nuisance)
+                    await store.sent(change, self.field, [r for r in records if r < record_id])
+                    raise
                 quarantined[record_id] = {"record": record, "reason": f"{type(exc).__name__}: {exc}"[:2000],
                                           "at": datetime.now(UTC)}
                 log.error("%s record %s of %s can never be sent, quarantined: %s", self.field, record_id,

@@ -21,9 +21,16 @@ from psycopg import sql
 
 from dinamis_cli.stack.profile import Profile
 
-# The top-level fields looked up by equality on hot paths, in any collection: aggregates by id,
-# the change log by aggregate and by whether it is published, read models and queues by status.
-FIELDS = ("_id", "aggregate", "published", "status")
+# The top-level fields looked up by equality on hot paths. Change logs (``<aggregates>_changes``,
+# see dinamis_common.messaging.outbox): a version claim by id, an applied event by its cause, an
+# aggregate's pending changes, what the relays still have to send. Other collections: aggregates
+# by id, read models and lists by entity, request or status.
+CHANGE_FIELDS = ("_id", "cause", "aggregate", "outbox_pending", "mails_pending")
+FIELDS = ("_id", "entity_id", "request_id", "status")
+
+
+def fields_of(collection: str, fields: tuple[str, ...] = FIELDS) -> tuple[str, ...]:
+    return CHANGE_FIELDS if collection.endswith("_changes") else fields
 
 
 @dataclass(frozen=True)
@@ -62,7 +69,8 @@ def wanted(conn: psycopg.Connection, fields: tuple[str, ...] = FIELDS,
                                 .format(sql.Identifier(schema))).fetchall()
         except (psycopg.errors.UndefinedTable, psycopg.errors.InvalidSchemaName):
             continue  # the database was dropped meanwhile
-        found.extend(Index(schema, table, collection, f) for collection, table in sorted(rows) for f in fields)
+        found.extend(Index(schema, table, collection, f) for collection, table in sorted(rows)
+                     for f in fields_of(collection, fields))
     return found
 
 

@@ -1,5 +1,6 @@
 """The stack's SMTP sink: every message sent to it (by the services, by Keycloak) is kept as a
-file ``<state>/mail/<time_ns>-<uuid>.eml`` and delivered nowhere.
+file ``<state>/mail/<time_ns>-<uuid>.eml`` and delivered nowhere. It refuses recipients at
+``refused.invalid`` (550, for good) and ``busy.invalid`` (451, for now), as real servers refuse.
 
 ``python -m dinamis_cli.stack.mail --port N --directory D`` serves it; ``messages(profile)``
 reads what it kept (tests, ``dinamis mail``). With ``SMTP_HOST`` set the platform sends through
@@ -90,6 +91,18 @@ class _Keep:
 
     def __init__(self, into: Path) -> None:
         self.into = into
+
+    async def handle_RCPT(self, server: object, session: Any, envelope: Any, address: str,
+                          rcpt_options: list[str]) -> str:
+        """Like a real server, it can refuse: ``…@refused.invalid`` for good (550), ``…@busy.invalid``
+        for now (451), so the platform's handling of both can be seen and tested."""
+        domain = address.rsplit("@", 1)[-1].lower()
+        if domain == "refused.invalid":
+            return "550 5.1.1 mailbox unavailable (refused for good)"
+        if domain == "busy.invalid":
+            return "451 4.3.0 mailbox busy, try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: object, session: Any, envelope: Any) -> str:
         trace = (f"Received: from {session.host_name} ({session.peer[0]}) by dinamis-mail-sink; {formatdate()}\r\n"

@@ -1,0 +1,81 @@
+"""PostgreSQL (under FerretDB, so every service's store) stopped for 20 s in the middle of the flow:
+the consumers wait it out instead of dead-lettering, callers are told to come back (503 with
+Retry-After, never a 500), and every request accepted completes once the database is back."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+pytestmark = [pytest.mark.integration, pytest.mark.flow]
+
+AOI = {"type": "Polygon", "coordinates": [[[2.3, 48.8], [2.4, 48.8], [2.4, 48.9], [2.3, 48.9], [2.3, 48.8]]]}
+
+
+async def _dead_letters(bootstrap: str) -> dict[str, int]:
+    """How many records each dead-letter topic holds."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        topics = [t for t in await consumer.topics() if t.endswith(".dlq")]
+        partitions = [TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t) or ()]
+        ends = await consumer.end_offsets(partitions) if partitions else {}
+        starts = await consumer.beginning_offsets(partitions) if partitions else {}
+        totals: dict[str, int] = dict.fromkeys(topics, 0)
+        for tp in partitions:
+            totals[tp.topic] += ends[tp] - starts[tp]
+        return totals
+    finally:
+        await consumer.stop()
+
+
+async def test_the_database_stopped_for_20_seconds_mid_flow_dead_letters_nothing_and_everything_completes(
+        running_stack, servers, eventually):
+    from dinamis_cli.stack import start_server, stop_server
+
+    profile = running_stack.profile
+    before = await _dead_letters(servers.kafka)
+    owner = f"outage-{uuid.uuid4().hex[:6]}"
+    token = running_stack.token(owner)
+    ids: list[str] = []
+    refused: list[int] = []
+    async with running_stack.client(token) as api:
+        async def submit(i: int) -> None:
+            body = {"title": f"outage {i}", "mission": "pleiades", "aoi": AOI}
+            for _ in range(200):
+                try:
+                    r = await api.post("/api/requests", json=body, headers={"idempotency-key": f"{owner}-{i}"})
+                except Exception:  # noqa: BLE001 - a connection dropped while the database is away
+                    await asyncio.sleep(0.5)
+                    continue
+                if r.status_code in (200, 201):
+                    ids.append(r.json()["id"])
+                    return
+                refused.append(r.status_code)
+                assert r.status_code == 503 and "retry-after" in r.headers, (r.status_code, r.text)
+                await asyncio.sleep(0.5)
+            raise AssertionError(f"request {i} never accepted")
+
+        first = [asyncio.create_task(submit(i)) for i in range(10)]
+        await asyncio.gather(*first)
+        await asyncio.to_thread(stop_server, profile, "postgres")  # events of those are now mid-flow
+        try:
+            during = [asyncio.create_task(submit(i)) for i in range(10, 16)]
+            await asyncio.sleep(20)
+        finally:
+            await asyncio.to_thread(start_server, profile, "postgres")
+        await asyncio.gather(*during)
+
+        async def all_ordered():
+            bodies = [(await api.get(f"/api/requests/{i}")).json() for i in ids]
+            return bodies if all(b.get("status") == "ordered" for b in bodies) else None
+
+        bodies = await eventually(all_ordered, timeout=180, interval=1.0)
+    assert len(bodies) == 16
+    assert refused and set(refused) == {503}  # the API said "come back", the client did
+    after = await _dead_letters(servers.kafka)
+    grown = {t: after[t] - before.get(t, 0) for t in after if after[t] != before.get(t, 0)}
+    assert grown == {}, f"dead-lettered during the outage: {grown}"
