@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
+from typing import Any
 
 import pytest
 from dinamis_common.runtime import Runtime
 from dinamis_contracts import topics
 from dinamis_contracts.topics import STREAMS, TOPICS, dlq_topic, retry_topic, service_of, topic_configs
+from fastapi.testclient import TestClient
 
 SERVICES_DIR = Path(__file__).resolve().parents[3] / "services"
 
@@ -32,6 +34,7 @@ def declared(tmp_path_factory):
 
     pki = ensure_signing_pki(tmp_path_factory.mktemp("pki"))
     env = {"CERTIFICATE_KEY_FILE": str(pki.key), "CERTIFICATE_CERT_FILE": str(pki.cert)}
+    apps: dict[str, Any] = {}
     runtimes: dict[str, Runtime] = {}
     published: dict[str, set[str]] = {}
     subscribed: dict[str, set[tuple[str, str]]] = {}
@@ -55,25 +58,25 @@ def declared(tmp_path_factory):
         names = sorted(p.name for p in SERVICES_DIR.iterdir() if (p / "pyproject.toml").exists())
         for name in names:
             settings = importlib.import_module(f"{name}_service.settings").Settings()
-            _composition(name)(settings)
-    return names, runtimes, published, subscribed
+            apps[name] = _composition(name)(settings)
+    return names, runtimes, published, subscribed, apps
 
 
 def test_every_published_topic_is_declared_with_its_publisher(declared):
-    _, _, published, _ = declared
+    _, _, published, _, _ = declared
     used = {(service, topic) for service, names in published.items() for topic in names}
     assert used == {(t.publisher, t.name) for t in STREAMS}
 
 
 def test_every_subscription_is_declared_and_every_declared_group_subscribes(declared):
-    _, _, _, subscribed = declared
+    _, _, _, subscribed, _ = declared
     used = {(service, topic, group) for service, subs in subscribed.items() for topic, group in subs}
     assert used == {(service_of(g), t.name, g) for t in STREAMS for g in t.consumers}
 
 
 def test_a_runtime_uses_only_declared_topics_and_all_of_its_own(declared):
     """Live topics, and the retry and dead-letter topics of the service's groups."""
-    names, runtimes, _, _ = declared
+    names, runtimes, _, _, _ = declared
     for name in names:
         if name in runtimes:
             assert set(runtimes[name].topic_names()) == {t.name for t in topics.topics_of(name)}, name
@@ -108,3 +111,25 @@ def test_every_event_type_of_a_stream_names_its_domain_and_topic():
         assert t.events, t.name
         for event_type in t.events:
             assert event_type.startswith(f"fr.dinamis.{domain}."), event_type
+
+
+def test_each_service_serves_an_asyncapi_document_of_its_topics_and_event_types(declared):
+    names, _, _, _, apps = declared
+    for name in names:
+        response = TestClient(apps[name]).get("/asyncapi")
+        assert response.status_code == 200, name
+        doc = response.json()
+        assert doc["asyncapi"].startswith("3.") and doc["info"]["title"] == f"DINAMIS {name}"
+        operations = {(op["action"], doc["channels"][op["channel"]["$ref"].rsplit("/", 1)[1]]["address"])
+                      for op in doc["operations"].values()}
+        published = [t for t in STREAMS if t.publisher == name]
+        read = [t for t in STREAMS if any(service_of(g) == name for g in t.consumers)]
+        assert {a for action, a in operations if action == "send"} == {t.name for t in published}, name
+        assert {t.name for t in read} <= {a for action, a in operations if action == "receive"}, name
+        for t in published:
+            for event_type, payload in t.events.items():
+                assert f"{t.name}:{event_type}" in doc["channels"], (name, event_type)
+                assert payload.__name__ in doc["components"]["schemas"], (name, payload)
+        for t in read:
+            described = " ".join(c.get("description", "") for c in doc["channels"].values() if c["address"] == t.name)
+            assert all(event_type in described for event_type in t.events), (name, t.name)

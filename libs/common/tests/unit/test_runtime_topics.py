@@ -25,3 +25,24 @@ def test_an_undeclared_topic_still_gets_created_with_the_broker_defaults(caplog)
     [spec] = runtime.topic_specs()
     assert spec["name"] == "nobody.declared.this.v1" and spec["config"] == {}
     assert "not declared" in caplog.text
+
+
+def test_the_asyncapi_document_is_served_with_the_namespaced_topics_and_their_event_types():
+    from fastapi.testclient import TestClient
+
+    runtime = _runtime("t42.")
+    runtime.publishes("arbitration.case.events.v1")
+    doc = TestClient(runtime.create_app(title="arbitration")).get("/asyncapi").json()
+    channels = doc["channels"]
+    assert {c["address"] for c in channels.values()} == {"t42.arbitration.case.events.v1"}
+    assert set(channels) == {f"t42.arbitration.case.events.v1:{t}"
+                             for t in topics.by_name()["arbitration.case.events.v1"].events}
+    assert {"CaseOpenedV1", "DecisionRecordedV1"} <= set(doc["components"]["schemas"])
+
+
+def test_a_service_without_kafka_serves_an_empty_asyncapi_document():
+    from fastapi.testclient import TestClient
+
+    runtime = Runtime(ServiceSettings(service_name="gateway"), with_kafka=False, with_mongo=False)
+    doc = TestClient(runtime.create_app(title="gateway")).get("/asyncapi").json()
+    assert doc["info"]["title"] == "DINAMIS gateway" and doc["channels"] == {}

@@ -146,3 +146,31 @@ async def kafka_ready(bootstrap_servers: str) -> None:
         await admin.list_topics()
     finally:
         await admin.close()
+
+
+# --- AsyncAPI ------------------------------------------------------------------------------------
+
+CLOUDEVENTS = ("CloudEvent 1.0 in Kafka binary mode: the type in the ce_type header, the aggregate id in "
+               "ce_subject and as the record key, the payload below as the JSON value")
+
+
+def declare_publishers(broker: KafkaBroker, topic: str, events: Mapping[str, Any]) -> None:
+    """Declares what ``topic`` carries (event type -> payload model) for the AsyncAPI document:
+    one publisher per event type. The outbox relay publishes through the broker itself."""
+    for event_type, payload in events.items():
+        broker.publisher(topic, title=f"{topic}:{event_type}", schema=payload,
+                         description=f"{event_type}: {CLOUDEVENTS}.")
+
+
+def asyncapi(broker: KafkaBroker, title: str, version: str, events: Mapping[str, Mapping[str, Any]]) -> dict:
+    """The AsyncAPI 3.0 document faststream generates from ``broker``'s subscribers and publishers;
+    a channel read by a subscriber also names the event types it carries (``events``: topic ->
+    event type -> payload model)."""
+    from faststream.specification import AsyncAPI
+
+    document = AsyncAPI(broker, title=title, version=version).to_specification().to_jsonable()
+    for channel in document.get("channels", {}).values():
+        carried = events.get(channel.get("address", ""))
+        if carried and "description" not in channel:
+            channel["description"] = f"Event types: {', '.join(carried)} ({CLOUDEVENTS})."
+    return document
