@@ -17,44 +17,45 @@ from typing import Any
 from dinamis_cli.stack import process, topics
 from dinamis_cli.stack.keycloak import apply_realm, ensure_sim_user, user_token
 from dinamis_cli.stack.mail import messages
-from dinamis_cli.stack.profile import SERVERS, SERVICES, Profile, load_profile
-from dinamis_cli.stack.servers import READY, STARTERS, install_script, installed, stop_server
+from dinamis_cli.stack.profile import SERVICES, Profile, load_profile
+from dinamis_cli.stack.servers import REGISTRY, SERVERS, Server, server, stop_server
 from dinamis_cli.stack.services import healthy, start_service, start_services, stop_service
 
-__all__ = ["SERVERS", "SERVICES", "Profile", "ensure_installed", "ensure_sim_user", "load_profile", "messages",
-           "mint_token", "start_server", "start_servers", "start_service", "start_services", "status", "stop_all",
-           "stop_service"]
+__all__ = ["REGISTRY", "SERVERS", "SERVICES", "Profile", "Server", "ensure_installed", "ensure_sim_user",
+           "load_profile", "messages", "mint_token", "server", "start_server", "start_servers", "start_service",
+           "start_services", "status", "stop_all", "stop_server", "stop_service"]
 
 Step = Callable[[str], None]
 
 
 def ensure_installed(profile: Profile, step: Step = lambda _: None) -> None:
-    for name in SERVERS:
-        if profile.external(name) is None and not installed(name):
-            step(f"installing {name} (first time only)")
-            install_script(profile, name)
+    for s in REGISTRY:
+        if s.external() is None and not s.installed():
+            step(f"installing {s.name} (first time only)")
+            s.install(profile)
 
 
 def start_server(profile: Profile, name: str) -> bool:
     """Starts one server unless it is external or already answers; ``True`` if started now."""
-    if profile.external(name) is not None:
+    s = server(name)
+    if s.external() is not None:
         return False
-    if process.read_pid(profile, name) is not None and READY[name](profile):
+    if process.read_pid(profile, name) is not None and s.ready(profile):
         if name == "keycloak":
             apply_realm(profile)  # a realm file changed since it started: applied now, no restart
         return False
     process.stop(profile, name)  # a stale or hung one
-    STARTERS[name](profile)
+    s.start(profile)
     return True
 
 
 def start_servers(profile: Profile, step: Step = lambda _: None) -> list[str]:
     ensure_installed(profile, step)
     started = []
-    for name in SERVERS:
-        step(f"starting {name}")
-        if start_server(profile, name):
-            started.append(name)
+    for s in REGISTRY:
+        step(f"starting {s.name}")
+        if start_server(profile, s.name):
+            started.append(s.name)
     step("topics")
     topics.ensure(profile)
     return started
@@ -73,23 +74,20 @@ def stop_all(profile: Profile, step: Step = lambda _: None) -> list[str]:
         step(f"stopping {name}")
         if stop_service(profile, name):
             stopped.append(name)
-    for name in reversed(SERVERS):
-        step(f"stopping {name}")
-        if stop_server(profile, name):
-            stopped.append(name)
+    for s in reversed(REGISTRY):
+        step(f"stopping {s.name}")
+        if s.stop(profile):
+            stopped.append(s.name)
     return stopped
 
 
 def status(profile: Profile) -> list[dict[str, Any]]:
     rows = []
-    for name in SERVERS:
-        external = profile.external(name)
-        rows.append({"name": name, "kind": "server", "pid": process.read_pid(profile, name),
-                     "port": None if external else profile.ports[name],
-                     "url": external or {"kafka": profile.kafka_bootstrap, "ferretdb": profile.mongodb_uri,
-                                         "postgres": profile.postgres_dsn, "keycloak": profile.issuer,
-                                         "mail": "smtp://{}:{}".format(*profile.smtp_address)}[name],
-                     "healthy": READY[name](profile), "external": external is not None})
+    for s in REGISTRY:
+        external = s.external()
+        rows.append({"name": s.name, "kind": "server", "pid": process.read_pid(profile, s.name),
+                     "port": None if external else profile.ports[s.name], "url": external or s.address(profile),
+                     "healthy": s.ready(profile), "external": external is not None})
     for name in SERVICES:
         rows.append({"name": name, "kind": "service", "pid": process.read_pid(profile, name),
                      "port": profile.ports[name], "url": profile.service_url(name),

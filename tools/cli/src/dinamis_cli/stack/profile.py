@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 SERVICES = ("accounts", "catalogue", "requests", "arbitration", "provisioning", "gateway")
-SERVERS = ("postgres", "kafka", "ferretdb", "mail", "keycloak")
 
 _PORTS = {
     "dev": {"kafka": 9092, "kafka_controller": 9093, "postgres": 55432, "ferretdb": 27017, "mail": 2525,
@@ -56,9 +55,10 @@ class Profile:
         return self.state_dir.joinpath(*parts)
 
     def external(self, server: str) -> str | None:
-        return os.environ.get({"kafka": "KAFKA_BOOTSTRAP_SERVERS", "ferretdb": "MONGODB_URI",
-                               "postgres": "POSTGRES_DSN", "keycloak": "KEYCLOAK_URL",
-                               "mail": "SMTP_HOST"}[server]) or None
+        """The address of someone else's server used instead of starting one (see ``servers.REGISTRY``)."""
+        from dinamis_cli.stack.servers import server as registered
+
+        return registered(server).external()
 
     @property
     def kafka_bootstrap(self) -> str:
@@ -92,17 +92,16 @@ class Profile:
         return f"http://127.0.0.1:{self.ports[name]}"
 
     def service_env(self, name: str) -> dict[str, str]:
+        from dinamis_cli.stack.servers import REGISTRY
+
         env = {
             "SERVICE_NAME": name, "HTTP_HOST": "127.0.0.1", "HTTP_PORT": str(self.ports[name]),
-            "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap, "MONGODB_URI": self.mongodb_uri,
-            "MONGODB_DATABASE": f"dinamis_{name}", "POSTGRES_DSN": self.postgres_dsn,
-            "AUTH_JWKS_URL": f"{self.issuer}/protocol/openid-connect/certs",
-            "AUTH_ISSUER": self.issuer, "AUTH_AUDIENCE": "dinamis-api",
-            "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
-            "SMTP_HOST": self.smtp_address[0], "SMTP_PORT": str(self.smtp_address[1]),
+            "MONGODB_DATABASE": f"dinamis_{name}", "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
             "SMTP_FROM": os.environ.get("SMTP_FROM", "no-reply@dinamis.invalid"),
             "PORTAL_URL": self.service_url("gateway"),
         }
+        for server in REGISTRY:  # how to reach each server
+            env.update(server.environment(self))
         env.update({f"{s.upper()}_URL": self.service_url(s) for s in SERVICES if s != "gateway"})
         if name == "accounts":  # it administers the realm's users through Keycloak's admin REST API
             from dinamis_cli.stack.keycloak_admin import REALM, SVC_ACCOUNTS, client_secret

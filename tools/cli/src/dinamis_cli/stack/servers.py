@@ -2,7 +2,9 @@
 an SMTP sink (``mail``), Keycloak 26 (identity provider, on the same PostgreSQL).
 
 Installed by ``scripts/install/*.sh`` into a cache shared by every clone and profile
-(``~/.cache/dinamis``); data under the profile's state directory.
+(``~/.cache/dinamis``); data under the profile's state directory. ``REGISTRY`` (at the end) is
+the one description of each: how it is installed, started, checked and stopped, and what the
+services are told to reach it. Everything else iterates it.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import shutil
 import signal
 import stat
 import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
@@ -24,22 +28,6 @@ from dinamis_cli.stack.profile import Profile, cache_dir
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 KAFKA_VERSION = os.environ.get("KAFKA_VERSION", "4.3.1")
 FERRETDB_VERSION = os.environ.get("FERRETDB_VERSION", "v1.24.2")
-
-
-def install_script(profile: Profile, name: str) -> None:
-    subprocess.run(["bash", str(profile.root / "scripts" / "install" / f"{name}.sh")], check=True)
-
-
-def installed(name: str) -> bool:
-    if name == "postgres":
-        return (PG_BIN / "postgres").exists() and Path("/usr/share/postgresql/15/extension/postgis.control").exists()
-    if name == "kafka":
-        return (cache_dir() / "kafka" / KAFKA_VERSION / ".complete").exists()
-    if name == "keycloak":
-        return keycloak.installed()
-    if name == "mail":
-        return True  # aiosmtpd, a dependency of this package
-    return (cache_dir() / "ferretdb" / FERRETDB_VERSION / "ferretdb").exists()
 
 
 # --- PostgreSQL --------------------------------------------------------------------------
@@ -230,12 +218,70 @@ def start_keycloak(profile: Profile) -> None:
     keycloak.start(profile, jdbc, str(pg.get("user", "dinamis")))
 
 
-STARTERS = {"postgres": start_postgres, "kafka": start_kafka, "ferretdb": start_ferretdb, "mail": mail.start,
-            "keycloak": start_keycloak}
-READY = {"postgres": postgres_ready, "kafka": kafka_ready, "ferretdb": ferretdb_ready, "mail": mail.ready,
-         "keycloak": keycloak.ready}
-STOP_SIGNAL = {"postgres": signal.SIGINT}  # PostgreSQL's "fast" shutdown; SIGTERM waits for clients
+# --- the registry ---------------------------------------------------------------------------
+
+Environment = dict[str, str]
+
+
+@dataclass(frozen=True)
+class Server:
+    name: str
+    # the services' setting that reaches it; set in the environment, the stack uses that server
+    # and starts none of its own
+    variable: str
+    installed: Callable[[], bool]
+    start: Callable[[Profile], None]
+    ready: Callable[[Profile], bool]
+    address: Callable[[Profile], str]  # what ``dinamis status`` shows
+    environment: Callable[[Profile], Environment]  # what every service is given to reach it
+    script: str | None = None  # scripts/install/<script>.sh
+    stop_signal: signal.Signals = signal.SIGTERM
+
+    def external(self) -> str | None:
+        return os.environ.get(self.variable) or None
+
+    def install(self, profile: Profile) -> None:
+        if self.script:
+            subprocess.run(["bash", str(profile.root / "scripts" / "install" / f"{self.script}.sh")], check=True)
+
+    def stop(self, profile: Profile) -> bool:
+        return process.stop(profile, self.name, self.stop_signal, timeout=30)
+
+
+def _cached(*parts: str) -> Callable[[], bool]:
+    return lambda: cache_dir().joinpath(*parts).exists()
+
+
+REGISTRY: tuple[Server, ...] = (  # in start order; stopped in reverse
+    Server("postgres", "POSTGRES_DSN", script="postgres", start=start_postgres, ready=postgres_ready,
+           installed=lambda: (PG_BIN / "postgres").exists() and
+           Path("/usr/share/postgresql/15/extension/postgis.control").exists(),
+           address=lambda p: p.postgres_dsn, environment=lambda p: {"POSTGRES_DSN": p.postgres_dsn},
+           stop_signal=signal.SIGINT),  # PostgreSQL's "fast" shutdown; SIGTERM waits for clients
+    Server("kafka", "KAFKA_BOOTSTRAP_SERVERS", script="kafka", start=start_kafka, ready=kafka_ready,
+           installed=_cached("kafka", KAFKA_VERSION, ".complete"),
+           address=lambda p: p.kafka_bootstrap, environment=lambda p: {"KAFKA_BOOTSTRAP_SERVERS": p.kafka_bootstrap}),
+    Server("ferretdb", "MONGODB_URI", script="ferretdb", start=start_ferretdb, ready=ferretdb_ready,
+           installed=_cached("ferretdb", FERRETDB_VERSION, "ferretdb"),
+           address=lambda p: p.mongodb_uri, environment=lambda p: {"MONGODB_URI": p.mongodb_uri}),
+    Server("mail", "SMTP_HOST", start=mail.start, ready=mail.ready,
+           installed=lambda: True,  # aiosmtpd, a dependency of this package
+           address=lambda p: "smtp://{}:{}".format(*p.smtp_address),
+           environment=lambda p: {"SMTP_HOST": p.smtp_address[0], "SMTP_PORT": str(p.smtp_address[1])}),
+    Server("keycloak", "KEYCLOAK_URL", script="keycloak", start=start_keycloak, ready=keycloak.ready,
+           installed=keycloak.installed, address=lambda p: p.issuer,
+           environment=lambda p: {"AUTH_JWKS_URL": f"{p.issuer}/protocol/openid-connect/certs",
+                                  "AUTH_ISSUER": p.issuer, "AUTH_AUDIENCE": "dinamis-api"}),
+)
+SERVERS = tuple(s.name for s in REGISTRY)
+
+
+def server(name: str) -> Server:
+    for s in REGISTRY:
+        if s.name == name:
+            return s
+    raise ValueError(f"unknown server {name!r}: one of {', '.join(SERVERS)}")
 
 
 def stop_server(profile: Profile, name: str) -> bool:
-    return process.stop(profile, name, STOP_SIGNAL.get(name, signal.SIGTERM), timeout=30)
+    return server(name).stop(profile)

@@ -1,0 +1,37 @@
+"""The stack's servers as one registry: every server described once, and what the rest derives from it."""
+
+from __future__ import annotations
+
+from dinamis_cli.stack import REGISTRY, SERVERS, load_profile, server
+from dinamis_cli.stack.profile import SERVICES
+
+
+def test_each_server_is_described_once_with_a_port_in_every_profile():
+    assert SERVERS == ("postgres", "kafka", "ferretdb", "mail", "keycloak")  # start order (FerretDB, Keycloak on PG)
+    assert len({s.variable for s in REGISTRY}) == len(REGISTRY)
+    for name in ("dev", "test"):
+        profile = load_profile(name)
+        assert {s.name for s in REGISTRY} <= set(profile.ports)
+    assert server("postgres").stop_signal.name == "SIGINT"
+
+
+def test_every_service_is_told_how_to_reach_every_server(monkeypatch):
+    for s in REGISTRY:
+        monkeypatch.delenv(s.variable, raising=False)
+    profile = load_profile("test")
+    for name in SERVICES:
+        env = profile.service_env(name)
+        for s in REGISTRY:
+            assert s.environment(profile).items() <= env.items(), (name, s.name)
+    assert profile.service_env("requests")["KAFKA_BOOTSTRAP_SERVERS"] == "127.0.0.1:19092"
+    assert profile.service_env("requests")["AUTH_ISSUER"] == "http://127.0.0.1:18080/realms/dinamis"
+
+
+def test_a_server_named_in_the_environment_is_someone_elses_and_the_services_use_it(monkeypatch):
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "kafka.example.org:9092")
+    profile = load_profile("test")
+    assert profile.external("kafka") == server("kafka").external() == "kafka.example.org:9092"
+    assert profile.service_env("arbitration")["KAFKA_BOOTSTRAP_SERVERS"] == "kafka.example.org:9092"
+    assert server("kafka").address(profile) == "kafka.example.org:9092"
+    monkeypatch.delenv("MONGODB_URI", raising=False)
+    assert profile.external("ferretdb") is None
