@@ -5,6 +5,7 @@ one of a running stack's profile (``Mailbox.of_profile``)."""
 from __future__ import annotations
 
 import asyncio
+import smtplib
 from collections.abc import Callable
 from email.message import EmailMessage
 from pathlib import Path
@@ -14,6 +15,15 @@ from dinamis_cli.stack.membership import link_token
 from dinamis_cli.stack.profile import Profile
 
 Kept = Callable[[str], list[EmailMessage]]  # address -> the messages to it, oldest first
+
+
+def send(port: int, to: str, text: str, subject: str = "link") -> None:
+    """Sends a plain-text e-mail to ``to`` through the SMTP server on the loopback ``port``."""
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "no-reply@dinamis.invalid", to, subject
+    message.set_content(text)
+    with smtplib.SMTP("127.0.0.1", port, timeout=10) as smtp:
+        smtp.send_message(message)
 
 
 def body(message: EmailMessage) -> str:

@@ -4,8 +4,6 @@ its own, whatever state the development data is in."""
 from __future__ import annotations
 
 import asyncio
-import smtplib
-from email.message import EmailMessage
 
 import pytest
 from dinamis_cli.demo import demo_entity
@@ -13,6 +11,7 @@ from dinamis_cli.stack.mail import listen
 from dinamis_cli.stack.membership import Organisation, SinkReader, link_token
 from dinamis_cli.stack.profile import Profile
 from dinamis_testkit.inprocess import free_port
+from dinamis_testkit.mail import send
 
 
 class Platform:
@@ -62,24 +61,16 @@ def test_an_empty_kept_file_means_no_lab_yet(tmp_path):
     assert demo_entity(kept, platform.status_of, platform.subscribe) == "ent-1"
 
 
-def _send(port: int, to: str, body: str) -> None:
-    message = EmailMessage()
-    message["From"], message["To"], message["Subject"] = "no-reply@dinamis.invalid", to, "link"
-    message.set_content(body)
-    with smtplib.SMTP("127.0.0.1", port) as smtp:
-        smtp.send_message(message)
-
-
 async def test_the_sink_reader_reads_only_mail_that_arrived_after_the_request(tmp_path):
     port = free_port()
     profile = Profile("unit", tmp_path, {"mail": port})
     sink = await listen(port, profile.path("mail"))
     try:
-        await asyncio.to_thread(_send, port, "correspondant.demo@example.org", "an earlier attempt: ?token=old")
+        await asyncio.to_thread(send, port, "correspondant.demo@example.org", "an earlier attempt: ?token=old")
         read = SinkReader(profile, timeout=1)
         read.mark()  # the request that sends the e-mail is made now
-        await asyncio.to_thread(_send, port, "someone.else@example.org", "?token=not-yours")
-        await asyncio.to_thread(_send, port, "correspondant.demo@example.org", "this attempt: ?token=new")
+        await asyncio.to_thread(send, port, "someone.else@example.org", "?token=not-yours")
+        await asyncio.to_thread(send, port, "correspondant.demo@example.org", "this attempt: ?token=new")
         assert link_token(await read("correspondant.demo@example.org")) == "new"
 
         read.mark()  # a request whose e-mail never comes: the old ones are not taken for it
