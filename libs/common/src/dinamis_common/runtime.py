@@ -130,8 +130,10 @@ class Runtime:
     def subscribe(self, topic: str, group: str, handler: Handler) -> None:
         assert self.broker is not None
         ns = self.settings.kafka_namespace
-        self._topics.update({ns + topic, retry_topic(ns + topic), dlq_topic(ns + topic)})
-        subscribe(self.broker, ns + topic, ns + group, handler, max_attempts=self.settings.consumer_max_attempts)
+        # the group's own retry and dead-letter topics: <group>.retry, <group>.dlq
+        self._topics.update({ns + topic, retry_topic(ns + group), dlq_topic(ns + group)})
+        subscribe(self.broker, ns + topic, ns + group, handler, max_attempts=self.settings.consumer_max_attempts,
+                  meter=self.telemetry.meter_provider.get_meter("dinamis.consumer"))
 
     async def start(self, indexed: Iterable[Any] = ()) -> None:
         """Create indexes (what real MongoDB needs), this service's topics (those missing, as the
