@@ -7,6 +7,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from dinamis_common.messaging.broker import ensure_topics
 from dinamis_common.mongo import make_mongo_client
+from dinamis_contracts.topics import dlq_topic, retry_topic
 
 
 @pytest.fixture
@@ -54,3 +55,14 @@ async def topic_reader(servers):
     yield make
     for r in readers:
         await r.consumer.stop()
+
+
+@pytest.fixture
+async def consumer_topics(servers):
+    """Creates what a consumer group needs on a cluster that creates no topic by itself (as the
+    stack's): the topic it reads and the group's retry and dead-letter topics."""
+
+    async def make(topic: str, group: str) -> None:
+        await ensure_topics(servers.kafka, [topic, retry_topic(group), dlq_topic(group)])
+
+    return make
