@@ -8,11 +8,11 @@ starts with an insert that only one writer can make:
 
 * ``<name>_changes`` holds one document per change, ``_id = "<aggregate>:<version>"``: whoever
   inserts it owns that version; a second writer gets ``DuplicateKeyError`` and reloads. Its
-  ``cause`` is unique too (the incoming event id, or a fresh id): an event applied once is never
-  applied again, by any replica, for as long as changes are kept (``retention``, as long as the
-  topics keep records, so a replay from offset 0 changes nothing). The change carries the new
-  state and its side effects: ``outbox`` (events) and any other map a service relays (e-mails),
-  each with a ``<field>_pending`` flag the relay finds by equality (FerretDB pushes it down).
+  ``cause`` is unique too (``<aggregate>|<incoming event id>``, or a fresh id): an event applied to
+  an aggregate once is never applied to it again, by any replica, for as long as changes are kept
+  (``retention``, as long as the topics keep records, so a replay from offset 0 changes nothing).
+  The change carries the new state and its side effects: ``outbox`` (events) and any other map a
+  service relays (e-mails), each with a ``<field>_pending`` flag the relay finds by equality (FerretDB pushes it down).
 * ``<name>`` holds the current state, replaced (whole) where ``version`` is the previous one.
   Only the owner of the next version writes it, so FerretDB's two-step update cannot lose a
   write; ``changes`` keeps the causes of the last ``WINDOW`` changes.
@@ -144,7 +144,7 @@ class AggregateStore:
                      effects: Mapping[str, Mapping[str, Any]] | None = None, cause: str | None = None) -> bool:
         """Create an aggregate; ``False`` when one with that ``_id`` (or another unique key) exists.
         With ``cause`` (an incoming event id), a second delivery of that event returns ``True``."""
-        cause = cause or uuid7().hex
+        cause = _cause(doc["_id"], cause)
         state = {**doc, "version": 1, "changes": [cause]}
         change = self._change(state, events, effects, cause)
         if not await self._claim(change):
@@ -172,17 +172,17 @@ class AggregateStore:
         changed it first (reload and decide again). ``applied`` names the incoming event that causes
         the change: if it was applied before (by any replica), nothing is written and the answer is
         ``True``, the effect being in place. ``set_fields`` may use dotted paths."""
+        cause = _cause(_id, applied)
         current = await self._at_version(_id, expected_version)
         if current is None:
-            return applied is not None and await self._caused(applied)
-        cause = applied or uuid7().hex
+            return applied is not None and await self._caused(cause)
         state = _changed(current, set_fields, push or {}, inc or {})
         state["version"] = expected_version + 1
         state["changes"] = [*current.get("changes", []), cause][-WINDOW:]
         change = self._change(state, events, effects, cause)
         if not await self._claim(change):
             self._cache.pop(_id, None)
-            return applied is not None and await self._caused(applied)
+            return applied is not None and await self._caused(cause)
         try:
             result = await self.collection.replace_one({"_id": _id, "version": expected_version}, state)
         except OperationFailure as exc:
@@ -289,6 +289,12 @@ class AggregateStore:
         cutoff = (now or datetime.now(UTC)) - self.retention
         query: dict[str, Any] = {"at": {"$lt": cutoff}, **{pending(f): {"$ne": True} for f in self.effects}}
         return (await self.changes.delete_many(query)).deleted_count
+
+
+def _cause(aggregate: Any, event_id: str | None) -> str:
+    """What makes a change unique besides its version: the incoming event *for this aggregate*
+    (one event may change several aggregates, each once), or nothing in particular."""
+    return f"{aggregate}|{event_id}" if event_id else uuid7().hex
 
 
 def pending(field: str) -> str:
