@@ -8,10 +8,9 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import uvicorn
-from dinamis_contracts import topics as topic_table
 from fastapi import APIRouter, FastAPI
 from faststream.kafka import KafkaBroker
 from opentelemetry.sdk.trace.export import SpanExporter
@@ -39,10 +38,28 @@ from dinamis_common.telemetry import Telemetry, setup_telemetry
 log = logging.getLogger(__name__)
 
 
+class TopicTable(Protocol):
+    """The platform's declared topics (``dinamis_contracts.topics``), handed over by each service's
+    composition root: this library knows how to create topics, not which ones exist."""
+
+    def by_name(self) -> Mapping[str, Any]: ...
+
+    def render(self, topic: Any, brokers: int | None = None, namespace: str = "") -> dict[str, Any]: ...
+
+
+class _NoTopics:
+    def by_name(self) -> Mapping[str, Any]:
+        return {}
+
+    def render(self, topic: Any, brokers: int | None = None, namespace: str = "") -> dict[str, Any]:
+        raise KeyError(topic)
+
+
 class Runtime:
     def __init__(self, settings: ServiceSettings, span_exporter: SpanExporter | None = None,
-                 with_kafka: bool = True, with_mongo: bool = True) -> None:
+                 with_kafka: bool = True, with_mongo: bool = True, topics: TopicTable | None = None) -> None:
         self.settings = settings
+        self.topic_table: TopicTable = topics or _NoTopics()
         self.telemetry: Telemetry = setup_telemetry(
             settings.service_name, settings.otel_exporter_otlp_endpoint, span_exporter
         )
@@ -97,7 +114,7 @@ class Runtime:
     def topic_specs(self) -> list[dict[str, Any]]:
         """``topic_names()`` as ``dinamis_contracts.topics`` declares them (namespaced copies when
         ``kafka_namespace`` is set)."""
-        ns, table = self.settings.kafka_namespace, topic_table.by_name()
+        ns, table = self.settings.kafka_namespace, self.topic_table.by_name()
         specs: list[dict[str, Any]] = []
         for name in sorted(self._topics):
             declared = table.get(name.removeprefix(ns)) if name.startswith(ns) else None
@@ -105,11 +122,11 @@ class Runtime:
                 log.warning("topic %s is not declared in dinamis_contracts.topics", name)
                 specs.append({"name": name, "partitions": 3, "replication_factor": 1, "config": {}})
             else:
-                specs.append(topic_table.render(declared, namespace=ns))
+                specs.append(self.topic_table.render(declared, namespace=ns))
         return specs
 
     def publishes(self, *topics: str) -> None:
-        ns, table = self.settings.kafka_namespace, topic_table.by_name()
+        ns, table = self.settings.kafka_namespace, self.topic_table.by_name()
         self._topics.update(ns + t for t in topics)
         for t in topics:
             if self.broker is not None and t in table:
@@ -122,7 +139,7 @@ class Runtime:
         if self.broker is None:
             return {"asyncapi": "3.0.0", "info": {"title": title, "version": version}, "channels": {},
                     "operations": {}}
-        ns, table = self.settings.kafka_namespace, topic_table.by_name()
+        ns, table = self.settings.kafka_namespace, self.topic_table.by_name()
         events = {name: table[name.removeprefix(ns)].events for name in self._topics
                   if name.startswith(ns) and name.removeprefix(ns) in table}
         return asyncapi(self.broker, title, version, events)

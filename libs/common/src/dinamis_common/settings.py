@@ -46,7 +46,8 @@ class ServiceSettings(BaseSettings):
     http_keep_alive_seconds: int = Field(default=30, ge=1, description="idle keep-alive of the HTTP server")
     outbox_poll_seconds: float = Field(default=5.0, description="relay fallback scan (after a crash)")
     consumer_max_attempts: int = 3
-    max_event_bytes: int = Field(default=900_000, description="largest event a change may emit (Kafka's record limit is 1 MiB)")
+    max_event_bytes: int = Field(default=900_000,
+                                 description="largest event a change may emit (Kafka's record limit is 1 MiB)")
     changes_retention_seconds: int = Field(
         default=31 * 24 * 3600, description="how long applied changes (and so the ids of applied events) are kept: "
         "at least the topics' retention, so a replay from offset 0 changes nothing")

@@ -8,7 +8,8 @@ from dinamis_contracts import topics
 
 
 def _runtime(namespace: str = "") -> Runtime:
-    return Runtime(ServiceSettings(service_name="arbitration", kafka_namespace=namespace), with_mongo=False)
+    return Runtime(ServiceSettings(service_name="arbitration", kafka_namespace=namespace), with_mongo=False,
+                   topics=topics)
 
 
 def test_a_published_topic_is_created_as_the_table_declares_it_under_the_namespace():

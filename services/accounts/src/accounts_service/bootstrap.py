@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from dinamis_common.messaging.outbox import AggregateStore
 from dinamis_common.runtime import Runtime
-from dinamis_contracts import accounts, requests
+from dinamis_contracts import accounts, requests, topics
 from fastapi import FastAPI
 from opentelemetry.sdk.trace.export import SpanExporter
 
@@ -42,7 +42,7 @@ def bootstrap(settings: Settings, span_exporter: SpanExporter | None = None, *,
               certificates_issuer: CertificateIssuer | None = None,
               identity: IdentityProvider | None = None) -> Container:
     """``certificates_issuer`` and ``identity`` replace the PAdES signer and Keycloak (tests)."""
-    runtime = Runtime(settings, span_exporter)
+    runtime = Runtime(settings, span_exporter, topics=topics)
     mails = mail_relay(SmtpSender(settings.smtp_host, settings.smtp_port, settings.smtp_from),
                        settings.outbox_poll_seconds)
     runtime.extra_relays.append(mails)  # e-mails are relayed from the changes that carry them

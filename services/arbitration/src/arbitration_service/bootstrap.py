@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dinamis_common.runtime import Runtime
-from dinamis_contracts import arbitration, requests
+from dinamis_contracts import arbitration, requests, topics
 from fastapi import FastAPI
 from opentelemetry.sdk.trace.export import SpanExporter
 
@@ -27,7 +27,7 @@ class Container:
 
 
 def bootstrap(settings: Settings, span_exporter: SpanExporter | None = None) -> Container:
-    runtime = Runtime(settings, span_exporter)
+    runtime = Runtime(settings, span_exporter, topics=topics)
     repository = MongoCaseRepository(runtime.store("cases"))
     ctx = Arbitration(cases=repository,
                       rule=AutoRule(settings.arbitration_auto_accept, settings.arbitration_auto_accept_max_km2))

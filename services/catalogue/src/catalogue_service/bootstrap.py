@@ -9,7 +9,7 @@ import asyncio
 from dataclasses import dataclass
 
 from dinamis_common.runtime import Runtime
-from dinamis_contracts import provisioning
+from dinamis_contracts import provisioning, topics
 from fastapi import FastAPI
 from opentelemetry.sdk.trace.export import SpanExporter
 from psycopg_pool import AsyncConnectionPool
@@ -39,7 +39,7 @@ class Container:
 
 
 def bootstrap(settings: Settings, span_exporter: SpanExporter | None = None) -> Container:
-    runtime = Runtime(settings, span_exporter, with_mongo=False)
+    runtime = Runtime(settings, span_exporter, with_mongo=False, topics=topics)
     pool = AsyncConnectionPool(settings.postgres_dsn, min_size=4, max_size=10, open=False, configure=warm,
                                kwargs={"autocommit": True, "connect_timeout": 5,
                                        "options": "-c search_path=pgstac,public"})

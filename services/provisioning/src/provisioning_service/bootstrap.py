@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dinamis_common.runtime import Runtime
-from dinamis_contracts import arbitration, provisioning
+from dinamis_contracts import arbitration, provisioning, topics
 from fastapi import FastAPI
 from opentelemetry.sdk.trace.export import SpanExporter
 
@@ -26,7 +26,7 @@ class Container:
 
 
 def bootstrap(settings: Settings, span_exporter: SpanExporter | None = None) -> Container:
-    runtime = Runtime(settings, span_exporter)
+    runtime = Runtime(settings, span_exporter, topics=topics)
     repository = MongoOrderRepository(runtime.store("orders"))
     ctx = Provisioning(orders=repository)
     runtime.publishes(provisioning.TOPIC)

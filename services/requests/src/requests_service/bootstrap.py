@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dinamis_common.runtime import Runtime
-from dinamis_contracts import accounts, arbitration, provisioning, requests
+from dinamis_contracts import accounts, arbitration, provisioning, requests, topics
 from fastapi import FastAPI
 from opentelemetry.sdk.trace.export import SpanExporter
 
@@ -40,7 +40,7 @@ class Container:
 
 
 def bootstrap(settings: Settings, span_exporter: SpanExporter | None = None) -> Container:
-    runtime = Runtime(settings, span_exporter)
+    runtime = Runtime(settings, span_exporter, topics=topics)
     repository = MongoRequestRepository(runtime.store("requests"))
     entities = MongoEntityDirectory(runtime.db["entities"])
     ctx = Requests(requests=repository, entities=entities)
