@@ -10,13 +10,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from dinamis_cli import catalogue, stack
+from dinamis_cli import catalogue, dlq, stack
 from dinamis_cli import demo as demo_data
 
 app = typer.Typer(help="DINAMIS platform: local stack, status and development tokens.", no_args_is_help=True)
 stack_app = typer.Typer(help="The servers only (Kafka, PostgreSQL, FerretDB).", no_args_is_help=True)
 app.add_typer(stack_app, name="stack")
 app.add_typer(catalogue.app, name="catalogue")
+app.add_typer(dlq.app, name="dlq")
 console = Console(stderr=True)
 
 ProfileOpt = Annotated[str | None, typer.Option("--profile", "-p", help="dev (default) or test; env DINAMIS_PROFILE")]
