@@ -27,7 +27,7 @@ class InMemoryRequests:
         self.rows[request.id] = copy.deepcopy(request)
         return True
 
-    async def get(self, request_id: str) -> Request | None:
+    async def get(self, request_id: str, for_change: bool = False) -> Request | None:
         found = self.rows.get(request_id)
         return copy.deepcopy(found) if found else None
 

@@ -120,8 +120,12 @@ class AggregateStore:
             await self.changes.create_index([(pending(field), ASCENDING)], name=pending(field))
 
     # -- reading -------------------------------------------------------------------------------
-    async def get(self, _id: Any) -> dict[str, Any] | None:
-        """The aggregate as stored (treat it as read-only: it is also this store's cache)."""
+    async def get(self, _id: Any, cached: bool = False) -> dict[str, Any] | None:
+        """The aggregate as stored (treat it as read-only: it is also this store's cache). With
+        ``cached``, what this process last read or wrote of it, if anything: for a read-modify-write,
+        whose ``update`` fails harmlessly (``False``: read again) if another replica moved it since."""
+        if cached and (doc := self._cache.get(_id)) is not None:
+            return doc
         doc = await self.collection.find_one({"_id": _id})
         if doc is not None:
             self._remember(doc)

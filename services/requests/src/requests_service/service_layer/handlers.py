@@ -76,8 +76,8 @@ async def submit(ctx: Requests, cmd: SubmitRequest) -> tuple[Request, bool]:
 async def apply_event(ctx: Requests, request_id: str, event_id: str, change: Callable[[Request], None],
                       attempts: int = 5) -> bool:
     """Apply an upstream event once. Returns ``False`` when it had been applied already."""
-    for _ in range(attempts):
-        request = await ctx.requests.get(request_id)
+    for attempt in range(attempts):
+        request = await ctx.requests.get(request_id, for_change=attempt == 0)
         if request is None:
             raise RequestNotFound(f"request {request_id} is unknown here")
         if event_id in request.seen_events:

@@ -14,7 +14,9 @@ class RequestRepository(Protocol):
     async def add(self, request: Request) -> bool:
         """Store a new request with its events; ``False`` if one with that id exists."""
 
-    async def get(self, request_id: str) -> Request | None: ...
+    async def get(self, request_id: str, for_change: bool = False) -> Request | None:
+        """The request; ``for_change``: possibly as this process last saw it, to change it (``save``
+        then refuses if it moved meanwhile, and the caller reads it again)."""
 
     async def save(self, request: Request, applied_event: str | None = None) -> bool:
         """Store changes if nobody else did since ``request.version`` (and the event is new)."""

@@ -24,9 +24,9 @@ from dinamis_cli.stack.profile import Profile
 # The top-level fields looked up by equality on hot paths. Change logs (``<aggregates>_changes``,
 # see dinamis_common.messaging.outbox): a version claim by id, an applied event by its cause, an
 # aggregate's pending changes, what the relays still have to send. Other collections: aggregates
-# by id, read models and lists by entity, request or status.
+# by id, read models and lists by entity, request, owner or status.
 CHANGE_FIELDS = ("_id", "cause", "aggregate", "outbox_pending", "mails_pending")
-FIELDS = ("_id", "entity_id", "request_id", "status")
+FIELDS = ("_id", "entity_id", "request_id", "owner_id", "status")
 
 
 def fields_of(collection: str, fields: tuple[str, ...] = FIELDS) -> tuple[str, ...]:
