@@ -16,10 +16,12 @@ from pathlib import Path
 SERVICES = ("accounts", "catalogue", "requests", "arbitration", "provisioning", "gateway")
 
 _PORTS = {
-    "dev": {"kafka": 9092, "kafka_controller": 9093, "postgres": 55432, "ferretdb": 27017, "mail": 2525,
+    "dev": {"kafka": 9092, "kafka_controller": 9093, "postgres": 55432, "ferretdb": 27017, "ferretdb_debug": 8088,
+            "mail": 2525,
             "keycloak": 8080, "keycloak_management": 8079, "gateway": 8000,
             "accounts": 8001, "catalogue": 8002, "requests": 8003, "arbitration": 8004, "provisioning": 8005},
-    "test": {"kafka": 19092, "kafka_controller": 19093, "postgres": 55433, "ferretdb": 27018, "mail": 12525,
+    "test": {"kafka": 19092, "kafka_controller": 19093, "postgres": 55433, "ferretdb": 27018, "ferretdb_debug": 18088,
+             "mail": 12525,
              "keycloak": 18080, "keycloak_management": 18079, "gateway": 18000,
              "accounts": 18001, "catalogue": 18002, "requests": 18003, "arbitration": 18004,
              "provisioning": 18005},

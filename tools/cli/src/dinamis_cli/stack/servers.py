@@ -202,7 +202,9 @@ def start_ferretdb(profile: Profile) -> None:
     pid = process.spawn(profile, "ferretdb", [
         str(cache_dir() / "ferretdb" / FERRETDB_VERSION / "ferretdb"), "--handler=postgresql",
         f"--postgresql-url={pg_url}", f"--listen-addr=127.0.0.1:{profile.ports['ferretdb']}",
-        "--telemetry=disable", "--debug-addr=-", f"--state-dir={state}", "--log-level=warn"])
+        "--telemetry=disable", f"--state-dir={state}", "--log-level=warn",
+        # its own counters (Prometheus, /debug/metrics) and Go pprof (/debug/pprof), read by bench/pipeline
+        f"--debug-addr=127.0.0.1:{profile.ports['ferretdb_debug']}"])
     process.wait_until(lambda: ferretdb_ready(profile), 60, "FerretDB", pid, process.log_file(profile, "ferretdb"))
 
 
