@@ -328,3 +328,45 @@ async def test_a_dependency_outage_is_waited_out_in_order_and_nothing_is_set_asi
     assert len(waits) == 3 and all("ServerSelectionTimeoutError" in r.getMessage() for r in waits)
     assert raised == ["ServerSelectionTimeoutError"] * 3
     assert await (await topic_reader(dlq_topic(group), retry_topic(group))).settle(1.0) == []
+
+
+async def test_retries_dead_letters_and_outage_waits_are_counted_per_group_and_topic(running):
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+    start, topic, group = running
+    reader = InMemoryMetricReader()
+    meter = MeterProvider(metric_readers=[reader]).get_meter("dinamis.consumer")
+    outage_left = 2
+    done: list[str] = []
+
+    async def handler(event: CloudEvent) -> None:
+        nonlocal outage_left
+        if event.data["kind"] == "outage" and outage_left:
+            outage_left -= 1
+            raise ConnectionResetError("database connection reset")
+        if event.data["kind"] == "bug":
+            raise RuntimeError("boom")
+        done.append(event.data["kind"])
+
+    broker = await start(handler, meter=meter, max_attempts=2, retry_base_seconds=0.1, transient_base_seconds=0.05)
+    for kind in ("outage", "bug"):
+        await _publish(broker, topic, _event(subject=kind, kind=kind))
+
+    def counts() -> dict[str, tuple[int, dict]]:
+        data = reader.get_metrics_data()
+        found = {}
+        for rm in data.resource_metrics if data else ():
+            for sm in rm.scope_metrics:
+                for m in sm.metrics:
+                    for point in m.data.data_points:
+                        found[m.name] = (point.value, dict(point.attributes))
+        return found
+
+    async def counted():
+        return done == ["outage"] and counts().get("dinamis.consumer.dead_lettered", (0,))[0] == 1
+
+    await _wait_for(counted, timeout=30)
+    labels = {"group": group, "topic": topic}
+    assert counts() == {"dinamis.consumer.transient_waits": (2, labels), "dinamis.consumer.retried": (1, labels),
+                        "dinamis.consumer.dead_lettered": (1, labels)}
