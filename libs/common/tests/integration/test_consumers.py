@@ -370,3 +370,30 @@ async def test_retries_dead_letters_and_outage_waits_are_counted_per_group_and_t
     labels = {"group": group, "topic": topic}
     assert counts() == {"dinamis.consumer.transient_waits": (2, labels), "dinamis.consumer.retried": (1, labels),
                         "dinamis.consumer.dead_lettered": (1, labels)}
+
+
+async def test_a_record_with_unreadable_headers_never_blocks_its_partition(running, servers):
+    from aiokafka import AIOKafkaProducer
+
+    start, topic, _ = running
+    handled: list[str] = []
+
+    async def handler(event: CloudEvent) -> None:
+        handled.append(event.subject)
+
+    broker = await start(handler)
+    poison = _event(subject="same")
+    headers = [(k, v.encode()) for k, v in poison.headers().items() if k != "ce_type"]
+    producer = AIOKafkaProducer(bootstrap_servers=servers.kafka)  # raw headers, which faststream would not send
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, poison.body(), key=b"same",
+                                     headers=[*headers, ("ce_type", b"\xff\xfe"), ("x-empty", None)])
+    finally:
+        await producer.stop()
+    await _publish(broker, topic, _event(subject="same"))
+
+    async def next_handled():
+        return handled == ["same", "same"]
+
+    await _wait_for(next_handled)

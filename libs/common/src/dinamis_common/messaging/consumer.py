@@ -31,7 +31,6 @@ import asyncio
 import logging
 import random
 import time
-import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -268,7 +267,18 @@ async def _raw_body(message: Any) -> bytes:
     return message.body
 
 
-_GROUPS: weakref.WeakKeyDictionary[KafkaBroker, dict[str, _Group]] = weakref.WeakKeyDictionary()
+async def _tolerant_parser(record: Any, original: Callable[[Any], Awaitable[Any]]) -> Any:
+    """faststream decodes every header as UTF-8: a record with a header that is not (or has no
+    value) would fail before the handler and come back for ever. Such headers are read with
+    replacement characters instead, so the record is handled or dead-lettered like any other."""
+    try:
+        return await original(record)
+    except (UnicodeDecodeError, AttributeError):
+        record.headers = tuple((k, (v or b"").decode(errors="replace").encode()) for k, v in record.headers or ())
+        return await original(record)
+
+
+_GROUPS_ATTRIBUTE = "_dinamis_consumer_groups"  # kept on the broker: they live and die together
 
 
 def subscribe(
@@ -289,7 +299,7 @@ def subscribe(
     Registers the live subscriber and, once per group, the subscriber of ``<group>.retry``. The
     topics of :func:`consumer_topics` must exist before the broker starts (created from the
     topic table, or with ``ensure_topics``). ``meter``: the service's, for the counters."""
-    groups = _GROUPS.setdefault(broker, {})
+    groups: dict[str, _Group] = broker.__dict__.setdefault(_GROUPS_ATTRIBUTE, {})
     state = groups.get(group)
     if state is None:
         state = groups[group] = _Group(
@@ -300,8 +310,8 @@ def subscribe(
             await state.retry(message)
 
         consume_retry.__name__ = f"retry_{group.replace('.', '_')}"
-        broker.subscriber(retry_topic(group), group_id=retry_topic(group), decoder=_raw_body,
-                          ack_policy=AckPolicy.NACK_ON_ERROR, **CONSUMER_OPTIONS)(consume_retry)
+        broker.subscriber(retry_topic(group), group_id=retry_topic(group), parser=_tolerant_parser,
+                          decoder=_raw_body, ack_policy=AckPolicy.NACK_ON_ERROR, **CONSUMER_OPTIONS)(consume_retry)
     if topic in state.routes:
         raise ValueError(f"group {group} already handles {topic}")
     state.routes[topic] = handler
@@ -312,5 +322,5 @@ def subscribe(
     consume.__name__ = f"consume_{topic.replace('.', '_')}"
     # the decoder leaves the body alone: we parse the CloudEvent ourselves, so an unreadable one is
     # dead-lettered instead of failing in faststream
-    broker.subscriber(topic, group_id=group, decoder=_raw_body, ack_policy=AckPolicy.NACK_ON_ERROR,
-                      **CONSUMER_OPTIONS)(consume)
+    broker.subscriber(topic, group_id=group, parser=_tolerant_parser, decoder=_raw_body,
+                      ack_policy=AckPolicy.NACK_ON_ERROR, **CONSUMER_OPTIONS)(consume)
