@@ -38,7 +38,7 @@ lint:
 	$(RUN) ruff check .
 	$(RUN) lint-imports
 
-bench: install  ## bench/pipeline on the test profile; figures in bench/pipeline/RESULTS.md
+bench: install  ## bench/pipeline on the test profile; figures in bench/pipeline/RESULTS.md (BENCH_ARGS="--profile-services")
 	$(RUN) dinamis stack up --profile test
-	$(RUN) python bench/pipeline/run.py --profile test --out bench/pipeline/latest.json || { $(RUN) dinamis down --profile test; exit 1; }
+	$(RUN) python bench/pipeline/run.py --profile test --out bench/pipeline/latest.json $(BENCH_ARGS) || { $(RUN) dinamis down --profile test; exit 1; }
 	$(RUN) dinamis down --profile test
