@@ -5,6 +5,7 @@ Retry-After, never a 500), and every request accepted completes once the databas
 from __future__ import annotations
 
 import asyncio
+import signal
 import uuid
 
 import pytest
@@ -34,9 +35,12 @@ async def _dead_letters(bootstrap: str) -> dict[str, int]:
 
 async def test_the_database_stopped_for_20_seconds_mid_flow_dead_letters_nothing_and_everything_completes(
         running_stack, servers, eventually):
-    from dinamis_cli.stack import start_server, stop_server
+    from dinamis_cli.stack import process
+    from dinamis_cli.stack.servers import server
 
     profile = running_stack.profile
+    postgres = server("postgres")
+    assert process.read_pid(profile, "postgres"), "this test stops the stack's own PostgreSQL"
     before = await _dead_letters(servers.kafka)
     owner = f"outage-{uuid.uuid4().hex[:6]}"
     token = running_stack.token(owner)
@@ -61,12 +65,13 @@ async def test_the_database_stopped_for_20_seconds_mid_flow_dead_letters_nothing
 
         first = [asyncio.create_task(submit(i)) for i in range(10)]
         await asyncio.gather(*first)
-        await asyncio.to_thread(stop_server, profile, "postgres")  # events of those are now mid-flow
+        # events of those are now mid-flow; an immediate stop, as a crash or a failover would be
+        await asyncio.to_thread(process.stop, profile, "postgres", signal.SIGQUIT, 30)
         try:
             during = [asyncio.create_task(submit(i)) for i in range(10, 16)]
             await asyncio.sleep(20)
         finally:
-            await asyncio.to_thread(start_server, profile, "postgres")
+            await asyncio.to_thread(postgres.start, profile)
         await asyncio.gather(*during)
 
         async def all_ordered():

@@ -12,9 +12,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
+import httpx
+from aiokafka.errors import KafkaError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pymongo.errors import PyMongoError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dinamis_common.messaging import failures
@@ -68,4 +71,9 @@ def install_error_handlers(app: FastAPI, table: Mapping[type[Exception], int]) -
 
     app.add_exception_handler(RequestValidationError, invalid)
     app.add_exception_handler(StarletteHTTPException, http_error)
+    # the families a dependency outage comes from are handled like mapped errors (Starlette then
+    # answers without re-raising them to the server, which would log each as a crash)
+    for family in (PyMongoError, KafkaError, httpx.HTTPError, OSError, TimeoutError, EventTooLarge,
+                   EventNotSerialisable):
+        app.add_exception_handler(family, unexpected)
     app.add_exception_handler(Exception, unexpected)
