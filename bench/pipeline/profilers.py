@@ -204,7 +204,7 @@ class Perf:
         return {"tool": "perf", **{k: _perf_rows(v, k == "by_cum")[:top] for k, v in reports.items()}}
 
 
-_PERF_ROW = re.compile(r"^\s+([\d.]+)%\s+(?:([\d.]+)%\s+)?\[[.k]\]\s+(.+?)\s*$")
+_PERF_ROW = re.compile(r"^\s+([\d.]+)%\s+(?:([\d.]+)%\s+)?\[[.k]\]\s+(.+?)(?:\s+-\s+-)?\s*$")  # IPC columns: "-  -"
 
 
 def _perf_rows(text: str, children: bool) -> list[dict]:
