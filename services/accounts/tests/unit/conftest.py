@@ -17,7 +17,7 @@ from accounts_service.domain.certificate import CertificateCheck
 from accounts_service.domain.entity import Description, Person
 from accounts_service.service_layer import subscriptions
 from accounts_service.service_layer.context import Accounts
-from accounts_service.service_layer.ports import IdentityRecord
+from accounts_service.service_layer.ports import IdentityRecord, IdentityRefused
 from accounts_service.service_layer.subscriptions import Origin
 
 
@@ -138,8 +138,11 @@ class CertificateStore:
 class FakeIdentity:
     pushed: list = field(default_factory=list)
     records: dict = field(default_factory=dict)
+    refusal: str | None = None  # what the provider says when it refuses an account
 
     async def push(self, user, entity_kind):
+        if self.refusal:
+            raise IdentityRefused(self.refusal)
         self.pushed.append((user.id, user.status, tuple(user.roles), entity_kind))
         return user.keycloak_id or f"kc-{user.id[:8]}", True
 

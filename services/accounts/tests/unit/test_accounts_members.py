@@ -174,3 +174,22 @@ async def test_a_federation_sign_in_enrols_the_person_in_the_entity_of_their_sir
     ctx.identity.records["kc-local"] = record("kc-local", siret="21340172201787", email="l@ville-exemple.fr")
     with pytest.raises(NotAllowed, match="federation"):
         await members.enrol_from_federation(ctx, Actor("kc-local", "l", None, frozenset()))
+
+
+async def test_an_account_the_identity_provider_refuses_says_why_and_is_taken_once_it_accepts(ctx, journey):
+    entity_id = await journey.approved()
+    await members.enrol_correspondent(ctx, entity_id)
+    user = await asked(ctx, journey, entity_id)
+    await members.activate(ctx, user.id, correspondent_of(entity_id))
+    announced = len(ctx.users.events)
+    ctx.identity.refusal = "Keycloak refused POST /users: 409 User exists with same email"
+    await members.sync_identity(ctx, user.id)  # no exception: nothing to retry, a person must act
+    await members.sync_identity(ctx, user.id)  # said once, not once per delivery
+    refused = await members.load(ctx, user.id)
+    assert refused.identity_problem == "Keycloak refused POST /users: 409 User exists with same email"
+    assert refused.keycloak_id is None and len(ctx.users.events) == announced  # nothing announced
+
+    ctx.identity.refusal = None  # the administrator freed the address in Keycloak
+    await members.sync_identity(ctx, user.id)
+    taken = await members.load(ctx, user.id)
+    assert taken.identity_problem is None and taken.keycloak_id == f"kc-{user.id[:8]}"

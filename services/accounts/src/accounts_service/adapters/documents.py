@@ -56,6 +56,7 @@ def user_document(u: User) -> dict[str, Any]:
         "_id": u.id, "email": u.email.lower(), "first_name": u.first_name, "last_name": u.last_name,
         "entity_id": u.entity_id, "created_at": u.created_at, "status": u.status, "roles": list(u.roles),
         "cells": list(u.cells), "keycloak_id": u.keycloak_id, "invited": u.invited,
+        "identity_problem": u.identity_problem,
         "linked": [asdict(i) for i in u.linked.values()], "audit": [asdict(a) for a in u.audit],
         "links": _links(u.links),
     }
@@ -66,7 +67,7 @@ def user_from(doc: dict[str, Any]) -> User:
         id=doc["_id"], email=doc["email"], first_name=doc["first_name"], last_name=doc["last_name"],
         entity_id=doc.get("entity_id"), created_at=doc["created_at"], status=doc["status"],
         roles=list(doc.get("roles", [])), cells=list(doc.get("cells", [])), keycloak_id=doc.get("keycloak_id"),
-        invited=doc.get("invited", False),
+        invited=doc.get("invited", False), identity_problem=doc.get("identity_problem"),
         linked={i["provider"]: LinkedIdentity(**i) for i in doc.get("linked", [])},
         audit=[RoleChange(**a) for a in doc.get("audit", [])], links=_links_back(doc.get("links", [])),
         version=doc.get("version", 0), seen_events=set(doc.get("applied_events", [])),

@@ -5,8 +5,9 @@ shortly before it expires).
 ``push`` is idempotent: it makes Keycloak's user match the account (created if missing,
 enabled or not, the ``entity_id`` / ``entity_category`` / ``cells`` attributes that become token
 claims, the realm roles), so replaying an account's events converges. Keycloak unreachable or
-failing (5xx) raises ``IdentityProviderUnavailable``, an ``OSError``: the consumer does not
-acknowledge the event and retries it until Keycloak answers, so no change is lost.
+failing (5xx, 408, 429) raises ``IdentityProviderUnavailable``, an ``OSError``: the consumer does
+not acknowledge the event and retries it until Keycloak answers, so no change is lost. A refusal
+(other 4xx, e.g. 409: the e-mail belongs to another Keycloak user) raises ``IdentityRefused``.
 """
 
 from __future__ import annotations
@@ -17,13 +18,24 @@ from typing import Any
 import httpx
 
 from accounts_service.domain.user import ACTIVE, ROLES, User
-from accounts_service.service_layer.ports import IdentityRecord
+from accounts_service.service_layer.ports import IdentityRecord, IdentityRefused
 
 FEDERATION = "federation"
 
 
 class IdentityProviderUnavailable(ConnectionError):
     pass
+
+
+def _message(r: httpx.Response) -> str:
+    """Keycloak's own words (``errorMessage`` / ``error_description``), bounded."""
+    try:
+        body = r.json()
+    except ValueError:
+        return r.text[:300]
+    if isinstance(body, dict):
+        return str(body.get("errorMessage") or body.get("error_description") or body.get("error") or body)[:300]
+    return str(body)[:300]
 
 
 class KeycloakIdentityProvider:
@@ -57,8 +69,10 @@ class KeycloakIdentityProvider:
             if not (r.status_code == 401 and auth and not fresh):
                 break
             self._token = None
+        if r.status_code in (408, 429):
+            raise IdentityProviderUnavailable(f"Keycloak {method} {path}: {r.status_code}")
         if r.status_code >= 400 and not (ok404 and r.status_code == 404):
-            raise RuntimeError(f"Keycloak {method} {path}: {r.status_code} {r.text[:300]}")
+            raise IdentityRefused(f"Keycloak refused {method} {path}: {r.status_code} {_message(r)}")
         return r
 
     def _admin(self, path: str) -> str:

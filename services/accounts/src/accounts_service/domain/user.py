@@ -58,6 +58,8 @@ class User:
     cells: list[str] = field(default_factory=list)
     keycloak_id: str | None = None
     invited: bool = False  # Keycloak sent the set-your-password e-mail
+    # why the identity provider refused to take this account as it is (a person must act), if it did
+    identity_problem: str | None = None
     linked: dict[str, LinkedIdentity] = field(default_factory=dict)
     audit: list[RoleChange] = field(default_factory=list)
     links: dict[str, Link] = field(default_factory=dict)
@@ -150,4 +152,12 @@ class User:
         return True
 
     def synced(self, keycloak_id: str, invited: bool) -> None:
-        self.keycloak_id, self.invited = keycloak_id, invited
+        self.keycloak_id, self.invited, self.identity_problem = keycloak_id, invited, None
+
+    def identity_refused(self, reason: str) -> bool:
+        """The identity provider refused this account for good (say, its e-mail belongs to another
+        sign-in): kept on the account, where its correspondent and the administrators see it."""
+        if self.identity_problem == reason:
+            return False
+        self.identity_problem = reason
+        return True

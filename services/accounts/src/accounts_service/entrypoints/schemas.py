@@ -184,13 +184,17 @@ class UserPublic(BaseModel):
     cells: list[str]
     linked_identities: dict[str, str]
     role_history: list[RoleChangePublic]
+    identity_problem: str | None = Field(
+        default=None, description="why the identity provider refused this account as it is (a person must act: "
+        "e.g. its e-mail belongs to another sign-in); cleared once it takes it")
 
     @classmethod
     def of(cls, u: User) -> UserPublic:
         return cls(user_id=u.id, email=u.email, first_name=u.first_name, last_name=u.last_name,
                    entity_id=u.entity_id, status=u.status, roles=u.roles, cells=u.cells,
                    linked_identities={p: i.username for p, i in u.linked.items()},
-                   role_history=[RoleChangePublic(**a.__dict__) for a in u.audit])
+                   role_history=[RoleChangePublic(**a.__dict__) for a in u.audit],
+                   identity_problem=u.identity_problem)
 
 
 class CertificateCheckPublic(BaseModel):

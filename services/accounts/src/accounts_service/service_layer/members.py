@@ -15,6 +15,7 @@ from accounts_service.domain.events import UserRequested
 from accounts_service.domain.user import ACTIVE, INACTIVE, User
 from accounts_service.service_layer import mails
 from accounts_service.service_layer.context import Accounts, retrying
+from accounts_service.service_layer.ports import IdentityRefused
 from accounts_service.service_layer.subscriptions import load as load_entity
 
 _IDS = uuid.UUID("0b3f5f0e-6f1c-4f3e-9a51-2f6c1d9e7a10")
@@ -178,6 +179,17 @@ async def sync_identity(ctx: Accounts, user_id: str) -> None:
     if user.status not in (ACTIVE, INACTIVE) and not user.keycloak_id:
         return  # nothing to create before activation
     kind = (await load_entity(ctx, user.entity_id)).kind if user.entity_id else None
-    keycloak_id, invited = await ctx.identity.push(user, kind)
-    if (keycloak_id, invited) != (user.keycloak_id, user.invited):
+    try:
+        keycloak_id, invited = await ctx.identity.push(user, kind)
+    except IdentityRefused as refused:
+        # retrying cannot help: the account says why, for its correspondent and the administrators
+        reason = str(refused)
+        if user.identity_problem != reason:
+            await change(ctx, user_id, lambda u: _note(u.identity_refused(reason)))
+        return
+    if (keycloak_id, invited, None) != (user.keycloak_id, user.invited, user.identity_problem):
         await change(ctx, user_id, lambda u: u.synced(keycloak_id, invited))
+
+
+def _note(_changed: bool) -> None:
+    """A domain method's yes/no where ``change`` wants nothing (or an awaitable) back."""

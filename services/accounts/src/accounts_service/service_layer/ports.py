@@ -93,6 +93,12 @@ class IdentityRecord:
     linked: dict[str, str]  # provider alias -> user name there
 
 
+class IdentityRefused(Exception):
+    """The identity provider refused the account as it is (4xx): retrying cannot help, a person must act."""
+
+    failure_kind = "permanent"
+
+
 class IdentityProvider(Protocol):
     async def push(self, user: User, entity_kind: str | None) -> tuple[str, bool]:
         """Make the provider's account match ``user`` (created if missing, enabled or not,
