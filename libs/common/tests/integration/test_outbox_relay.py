@@ -16,8 +16,8 @@ from dinamis_common.telemetry import setup_telemetry
 pytestmark = pytest.mark.integration
 
 
-class Crash(Exception):
-    pass
+class Crash(BaseException):
+    """The process dying (not an error the relay handles)."""
 
 
 def _event(subject: str, n: int = 0, **data) -> CloudEvent:

@@ -44,7 +44,7 @@ def bootstrap(settings: Settings, span_exporter: SpanExporter | None = None, *,
     """``certificates_issuer`` and ``identity`` replace the PAdES signer and Keycloak (tests)."""
     runtime = Runtime(settings, span_exporter, topics=topics)
     mails = mail_relay(SmtpSender(settings.smtp_host, settings.smtp_port, settings.smtp_from),
-                       settings.outbox_poll_seconds)
+                       settings.outbox_poll_seconds, runtime.telemetry.meter_provider.get_meter("dinamis.relay"))
     runtime.extra_relays.append(mails)  # e-mails are relayed from the changes that carry them
     entity_repo = MongoEntities(runtime.store("entities", effects=(MAILS,)))
     user_repo = MongoUsers(runtime.store("users", effects=(MAILS,)))

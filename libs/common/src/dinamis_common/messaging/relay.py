@@ -9,9 +9,9 @@ killed process left), settling each first (``AggregateStore.settle``: rolled for
 never applied). A crash between sending and marking sends again: consumers are idempotent on the
 CloudEvent id.
 
-Failures are classified (``failures.classify``): an outage of the target (Kafka, SMTP 4xx) stops
-that aggregate's changes until it ends, keeping their order; a record that can never be sent (too
-large for the broker, refused recipient) is **quarantined**: kept in the change under
+Failures are classified (``failures.classify``): an outage of the target (Kafka, SMTP 4xx) holds
+that aggregate's changes, in order, with a backoff of its own, while other aggregates flow; a
+record that can never be sent (too large for the broker, refused recipient) is **quarantined**: kept in the change under
 ``<field>_quarantine`` with its reason, logged, counted, and every other record keeps flowing. An
 unexplained error counts as permanent after ``max_attempts`` tries of the same record.
 """
@@ -62,6 +62,7 @@ class OutboxRelay:
         self._hints: dict[tuple[int, Any], tuple[AggregateStore, list[dict[str, Any]]]] = {}
         self._sent_up_to: OrderedDict[tuple[int, Any], int] = OrderedDict()  # aggregate -> last version sent
         self._attempts: dict[str, int] = {}
+        self._held: dict[tuple[int, Any], tuple[float, float]] = {}  # aggregate -> (due, backoff)
         self._task: asyncio.Task[None] | None = None
         self._after_publish = after_publish  # test hook: runs between publish and marking
         self._gate = asyncio.Semaphore(concurrency)
@@ -113,6 +114,32 @@ class OutboxRelay:
 
     async def _drain(self, store: AggregateStore, aggregate: Any, changes: list[dict[str, Any]],
                      known_applied: bool) -> int:
+        """One aggregate's pending changes, in order. A failure holds this aggregate alone (with a
+        backoff of its own) while every other one keeps flowing; the scan takes it up when due."""
+        key = (id(store), aggregate)
+        loop = asyncio.get_running_loop()
+        held = self._held.get(key)
+        if held is not None and loop.time() < held[0]:
+            return 0
+        try:
+            sent = await self._drain_now(store, aggregate, changes, known_applied)
+        except Exception as exc:
+            delay = min((held[1] * 2) if held else 0.5, 30.0)
+            self._held[key] = (loop.time() + delay, delay)
+            transient = failures.classify(exc) is failures.Failure.TRANSIENT
+            log.log(logging.WARNING if transient else logging.ERROR,
+                    "%s relay: %s held %.1fs: %s", self.field, aggregate, delay, failures.describe(exc),
+                    exc_info=not transient)
+            return 0
+        self._held.pop(key, None)
+        return sent
+
+    def next_due(self) -> float | None:
+        """When the first held aggregate may be tried again (loop time), if any is held."""
+        return min((until for until, _ in self._held.values()), default=None)
+
+    async def _drain_now(self, store: AggregateStore, aggregate: Any, changes: list[dict[str, Any]],
+                         known_applied: bool) -> int:
         key = (id(store), aggregate)
         changes = sorted(changes, key=lambda c: c["version"])
         async with self._gate:
@@ -214,8 +241,11 @@ class OutboxRelay:
                 backoff = min(backoff * 2, 10.0)
                 scan = True  # hints taken are not lost: the scan finds their changes again
                 continue
+            timeout = self.poll_seconds
+            if (due := self.next_due()) is not None:  # a held aggregate is retried by a scan when due
+                timeout = max(0.05, min(timeout, due - loop.time()))
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+                await asyncio.wait_for(self._wake.wait(), timeout=timeout)
                 scan = False
             except TimeoutError:
                 scan = True

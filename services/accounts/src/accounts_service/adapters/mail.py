@@ -15,6 +15,7 @@ from typing import Any
 
 import aiosmtplib
 from dinamis_common.messaging.relay import OutboxRelay
+from opentelemetry.metrics import Meter
 
 from accounts_service.adapters.repository import MAILS
 
@@ -38,5 +39,6 @@ class SmtpSender:
         log.info("e-mail %s sent to %s", record["id"], record["to"])
 
 
-def mail_relay(sender: SmtpSender, poll_seconds: float) -> OutboxRelay:
-    return OutboxRelay([], sender.send, poll_seconds=poll_seconds, field=MAILS, concurrency=4)
+def mail_relay(sender: SmtpSender, poll_seconds: float, meter: Meter | None = None) -> OutboxRelay:
+    """``meter``: the service's, so e-mails sent and quarantined are counted with its other metrics."""
+    return OutboxRelay([], sender.send, poll_seconds=poll_seconds, field=MAILS, concurrency=4, meter=meter)
