@@ -41,8 +41,9 @@ def gateway(upstream: FakeUpstream, attempts: int = 3) -> Gateway:
     return Gateway(upstream, {"requests": "http://svc"}, RetryPolicy(attempts, 0.05, jitter=lambda: 1.0))
 
 
-def call(method: str = "GET", **headers: str) -> Call:
-    return Call(method, "/api/requests/x", b"", list(headers.items()), b"")
+def call(method: str = "GET", path: str | None = None, **headers: str) -> Call:
+    path = path or ("/api/requests" if method == "POST" else "/api/requests/x")
+    return Call(method, path, b"", list(headers.items()), b"")
 
 
 @pytest.mark.parametrize("method", ["GET", "HEAD", "OPTIONS", "PUT", "DELETE"])
@@ -88,6 +89,10 @@ async def test_a_call_without_an_answer_in_time_is_not_sent_again():
 
 
 def test_an_empty_idempotency_key_does_not_make_a_post_replayable():
-    assert not replayable("POST", {"idempotency-key": " "})
-    assert not replayable("PATCH", {"idempotency-key": "k"})
-    assert replayable("post", {"idempotency-key": "k"})
+    assert not replayable("POST", {"idempotency-key": " "}, "/api/requests")
+    assert not replayable("PATCH", {"idempotency-key": "k"}, "/api/requests")
+    assert replayable("post", {"idempotency-key": "k"}, "/api/requests")
+
+
+def test_a_key_makes_a_post_replayable_only_where_the_service_honours_it():
+    assert not replayable("POST", {"idempotency-key": "k"}, "/api/accounts/public/subscriptions")

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from gateway_service.domain.errors import UpstreamTimeout, UpstreamUnavailable
-from gateway_service.domain.retry import replayable
+from gateway_service.domain.retry import HONOURS_IDEMPOTENCY_KEY, replayable
 from gateway_service.service_layer.context import Gateway
 from gateway_service.service_layer.ports import Answer, Call, Dropped, NoAnswerInTime, NotSent
 
@@ -28,7 +28,7 @@ async def forward(gateway: Gateway, service: str, call: Call, sleep: Sleep = asy
     """The service's answer and how many sends it took. Raises :class:`UpstreamUnavailable`
     (503) or :class:`UpstreamTimeout` (504), each carrying the number of sends."""
     base_url, policy = gateway.services[service], gateway.policy
-    may_replay = replayable(call.method, _lower(call.headers))
+    may_replay = replayable(call.method, _lower(call.headers), call.path)
     sent = 0
     while True:
         sent += 1
@@ -45,7 +45,9 @@ async def forward(gateway: Gateway, service: str, call: Call, sleep: Sleep = asy
                 raise UpstreamUnavailable(
                     service,
                     f"the connection to the {service} service was lost before it answered: the call may or may "
-                    f"not have been applied (send an Idempotency-Key to let the gateway retry such a call)",
+                    f"not have been applied; look before sending it again" + (
+                        " (an Idempotency-Key lets the gateway retry such a call)"
+                        if call.path.rstrip("/") in HONOURS_IDEMPOTENCY_KEY else ""),
                     sent) from exc
             if sent >= policy.attempts:
                 raise UpstreamUnavailable(
