@@ -26,6 +26,7 @@ from pathlib import Path
 import httpx
 
 PPROF_CHUNK_S = 5
+MAX_PROFILE_S = 1800  # py-spy stops by itself even if the benchmark dies before stopping it
 _PROJECT = re.compile(r"\((\w+_service|dinamis_\w+)/")  # a frame of the project's own code: "fn (pkg/mod.py)"
 
 
@@ -52,7 +53,7 @@ class PySpy:
             # figures measured at the same time as little as it can
             self.proc = subprocess.Popen(
                 [py_spy(), "record", "--pid", str(self.pid), "--format", "raw", "--nolineno", "--nonblocking",
-                 "--rate", str(self.rate), "--output", str(self.raw)],
+                 "--rate", str(self.rate), "--duration", str(MAX_PROFILE_S), "--output", str(self.raw)],
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 
     def stop(self) -> None:
@@ -178,8 +179,8 @@ class Perf:
             return
         with open(self.log, "wb") as log:
             self.proc = subprocess.Popen(["perf", "record", "-F", "199", "-g", "-p", str(self.pid),
-                                          "-o", str(self.data)], stdout=log, stderr=subprocess.STDOUT,
-                                         stdin=subprocess.DEVNULL)
+                                          "-o", str(self.data), "--", "sleep", str(MAX_PROFILE_S)],
+                                         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 
     def _stop(self) -> None:
         if self.proc is None:

@@ -159,16 +159,18 @@ async def pipeline(gateway: str, bootstrap: str, token: str, n: int, concurrency
 
         if probe is not None:
             await probe.begin()
-        first = time.perf_counter()
-        await asyncio.gather(*(submit(i) for i in range(n)))
-        while len(done) < len(sent):
-            progress.clear()
-            try:
-                await asyncio.wait_for(progress.wait(), stall)
-            except TimeoutError:
-                break
-        if probe is not None:
-            await probe.end()
+        try:
+            first = time.perf_counter()
+            await asyncio.gather(*(submit(i) for i in range(n)))
+            while len(done) < len(sent):
+                progress.clear()
+                try:
+                    await asyncio.wait_for(progress.wait(), stall)
+                except TimeoutError:
+                    break
+        finally:  # the profilers stop whatever happens
+            if probe is not None:
+                await probe.end()
     watcher.cancel()
     await consumer.stop()
     latencies = [(done[i] - sent[i]) * 1000 for i in done]
