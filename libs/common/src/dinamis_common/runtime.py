@@ -29,6 +29,7 @@ from dinamis_common.messaging.broker import (
     publish_record,
 )
 from dinamis_common.messaging.consumer import Handler, dlq_topic, retry_topic, subscribe
+from dinamis_common.messaging.dlq import DlqWaiting
 from dinamis_common.messaging.outbox import AggregateStore
 from dinamis_common.messaging.relay import OutboxRelay
 from dinamis_common.mongo import make_mongo_client, ping
@@ -57,10 +58,13 @@ class _NoTopics:
 
 class Runtime:
     def __init__(self, settings: ServiceSettings, span_exporter: SpanExporter | None = None,
-                 with_kafka: bool = True, with_mongo: bool = True, topics: TopicTable | None = None) -> None:
+                 with_kafka: bool = True, with_mongo: bool = True, topics: TopicTable | None = None,
+                 telemetry: Telemetry | None = None) -> None:
+        """``telemetry``: providers built by the caller (a test's in-memory metric reader), else
+        the service's own, exporting to ``otel_exporter_otlp_endpoint``."""
         self.settings = settings
         self.topic_table: TopicTable = topics or _NoTopics()
-        self.telemetry: Telemetry = setup_telemetry(
+        self.telemetry: Telemetry = telemetry or setup_telemetry(
             settings.service_name, settings.otel_exporter_otlp_endpoint, span_exporter
         )
         self.verifier = JwksVerifier(
@@ -75,6 +79,8 @@ class Runtime:
         self.relay: OutboxRelay | None = None
         self.extra_relays: list[OutboxRelay] = []  # other side effects (e-mails), added before store()
         self._topics: set[str] = set()
+        self._groups: set[str] = set()
+        self.dlq_waiting: DlqWaiting | None = None  # the gauge of the groups' DLQ sizes, once started
         self.extra_checks: dict[str, Any] = {}
         self.before_start: list[Callable[[], Awaitable[None]]] = []
         self.on_start: list[Callable[[], Awaitable[None]]] = []
@@ -149,12 +155,14 @@ class Runtime:
         ns = self.settings.kafka_namespace
         # the group's own retry and dead-letter topics: <group>.retry, <group>.dlq
         self._topics.update({ns + topic, retry_topic(ns + group), dlq_topic(ns + group)})
+        self._groups.add(ns + group)
         subscribe(self.broker, ns + topic, ns + group, handler, max_attempts=self.settings.consumer_max_attempts,
                   meter=self.telemetry.meter_provider.get_meter("dinamis.consumer"))
 
     async def start(self, indexed: Iterable[Any] = ()) -> None:
         """Create indexes (what real MongoDB needs), this service's topics (those missing, as the
-        topic table declares them), then consume and relay."""
+        topic table declares them), then consume, count what waits in its groups' DLQs (the gauge
+        ``dinamis.consumer.dlq_waiting``, every ``dlq_metric_seconds``) and relay."""
         for hook in self.before_start:
             await hook()
         for owner in indexed:
@@ -162,6 +170,13 @@ class Runtime:
         if self.broker is not None:
             await ensure_topics(self.settings.kafka_bootstrap_servers, self.topic_specs())
             await self.broker.start()
+            if self._groups:
+                if self.dlq_waiting is None:
+                    self.dlq_waiting = DlqWaiting(
+                        self.settings.kafka_bootstrap_servers, self._groups,
+                        self.telemetry.meter("dinamis.consumer"), self.settings.dlq_metric_seconds,
+                        client_id=f"{self.settings.service_name}-dlq-metric")
+                self.dlq_waiting.start()
         if self.relay is not None:
             self.relay.start()
         for hook in self.on_start:
@@ -172,6 +187,8 @@ class Runtime:
             await hook()
         if self.relay is not None:
             await self.relay.stop()
+        if self.dlq_waiting is not None:
+            await self.dlq_waiting.stop()
         if self.broker is not None:
             await self.broker.stop()
         if self.mongo is not None:

@@ -46,6 +46,8 @@ class ServiceSettings(BaseSettings):
     http_keep_alive_seconds: int = Field(default=30, ge=1, description="idle keep-alive of the HTTP server")
     outbox_poll_seconds: float = Field(default=5.0, description="relay fallback scan (after a crash)")
     consumer_max_attempts: int = 3
+    dlq_metric_seconds: float = Field(default=30.0, gt=0,
+                                      description="how often the records waiting in each group's DLQ are counted")
     max_event_bytes: int = Field(default=900_000,
                                  description="largest event a change may emit (Kafka's record limit is 1 MiB)")
     changes_retention_seconds: int = Field(
