@@ -1,10 +1,12 @@
 """Several replicas of every service, killed at random with SIGKILL mid-flow: every effect still
 happens exactly once and no change is left with side effects nobody will send.
 
-Besides the stack's own process of requests, arbitration and provisioning, the test starts two
-more of each (same consumer groups, same databases: real replicas, so each group has three
-members sharing the partitions), sends requests to two request APIs alternately, and kills a
-random replica every few hundred milliseconds, restarting it at once."""
+Besides the stack's own process of every service with consumers (requests, arbitration,
+provisioning, accounts, catalogue), the test starts two more of each (same consumer groups, same
+databases: real replicas, so each group has three members sharing the partitions), sends requests
+to two request APIs alternately, and kills a random replica every few hundred milliseconds,
+restarting it at once. Effects checked: one case, one order and one acquisition per request, each
+status once in its history, the entity's activity counting each request once."""
 
 from __future__ import annotations
 
@@ -21,7 +23,8 @@ from pymongo import AsyncMongoClient
 pytestmark = [pytest.mark.integration, pytest.mark.flow]
 
 AOI = {"type": "Polygon", "coordinates": [[[2.3, 48.8], [2.4, 48.8], [2.4, 48.9], [2.3, 48.9], [2.3, 48.8]]]}
-SERVICES = ("requests", "arbitration", "provisioning")
+SERVICES = ("requests", "arbitration", "provisioning", "accounts", "catalogue")  # every consumer group
+MONGO_SERVICES = ("requests", "arbitration", "provisioning", "accounts")
 
 
 def _free_port() -> int:
@@ -73,7 +76,7 @@ async def _pending_changes(mongodb_uri: str) -> dict[str, int]:
     client: AsyncMongoClient = AsyncMongoClient(mongodb_uri)
     try:
         found = {}
-        for service in SERVICES:
+        for service in MONGO_SERVICES:
             db = client[f"dinamis_{service}"]
             for name in await db.list_collection_names():
                 if name.endswith("_changes"):
@@ -93,6 +96,16 @@ async def test_three_replicas_of_each_consumer_and_two_apis_killed_at_random_app
     token = running_stack.token(owner)
     headers = {"authorization": f"Bearer {token}"}
     extra = [f"{s}-r{i}" for s in SERVICES for i in (2, 3)]
+    entity = running_stack.entities["institutional"]
+    member = running_stack.token(f"{owner}-reader", roles=("user",))
+    async with running_stack.client(member) as api:
+        async def settled():  # what earlier tests submitted is counted before this one starts
+            first = (await api.get(f"/api/accounts/entities/{entity}/activity")).json()
+            await asyncio.sleep(1.5)
+            second = (await api.get(f"/api/accounts/entities/{entity}/activity")).json()
+            return second if first == second else None
+
+        before = await eventually(settled, timeout=60, interval=0.1)
     try:
         for name in extra:
             replicas.start(name)
@@ -152,6 +165,23 @@ async def test_three_replicas_of_each_consumer_and_two_apis_killed_at_random_app
                        for i in ids]
         assert [len(found) for found in intents] == [1] * len(ids)  # one order per request, no more
         assert {b["id"]: b["order_id"] for b in bodies} == {f[0]["request_id"]: f[0]["order_id"] for f in intents}
+        async with running_stack.client(running_stack.token("op-replicas", roles=("operator",))) as ops:
+            async def acquired():  # the catalogue learnt each order once
+                found = (await ops.get("/api/catalogue/acquisitions", params={"limit": 500})).json()
+                mine = [a for a in found if a["request_id"] in set(ids)]
+                return mine if len(mine) >= len(ids) else None
+
+            acquisitions = await eventually(acquired, timeout=60, interval=1.0)
+        assert sorted(a["request_id"] for a in acquisitions) == sorted(ids)
+        async with running_stack.client(member) as api:
+            async def counted():  # the accounts service counted each submission once
+                after = (await api.get(f"/api/accounts/entities/{entity}/activity")).json()
+                return after if after["requests_submitted"] >= before["requests_submitted"] + len(ids) else None
+
+            after = await eventually(counted, timeout=60, interval=1.0)
+            await asyncio.sleep(2)
+            after = (await api.get(f"/api/accounts/entities/{entity}/activity")).json()
+        assert after["requests_submitted"] == before["requests_submitted"] + len(ids)
 
         async def nothing_stranded():  # every change's events were sent (by whichever replica)
             pending = await _pending_changes(servers.mongodb_uri)
