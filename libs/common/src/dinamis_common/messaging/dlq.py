@@ -16,7 +16,6 @@ counts several groups' at once; :class:`DlqWaiting` exports those counts as the 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import time
@@ -31,6 +30,7 @@ from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord, OffsetAndMetadata
 from opentelemetry.metrics import CallbackOptions, Meter, Observation
 
+from dinamis_common.background import cancelled
 from dinamis_common.messaging.consumer import H_ATTEMPTS, H_NOT_BEFORE, dlq_topic, retry_topic
 
 log = logging.getLogger(__name__)
@@ -258,8 +258,5 @@ class DlqWaiting:
         self._task = asyncio.create_task(self.run(), name="dlq-waiting")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancelled(self._task)
+        self._task = None

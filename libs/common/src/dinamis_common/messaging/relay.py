@@ -19,7 +19,6 @@ unexplained error counts as permanent after ``max_attempts`` tries of the same r
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import OrderedDict, defaultdict
 from collections.abc import Awaitable, Callable, Sequence
@@ -29,6 +28,7 @@ from typing import Any
 from opentelemetry import context as otel_context
 from opentelemetry import metrics, propagate
 
+from dinamis_common.background import cancelled
 from dinamis_common.messaging import failures
 from dinamis_common.messaging.outbox import OUTBOX, AggregateStore, Verdict
 
@@ -255,8 +255,5 @@ class OutboxRelay:
         self._task = asyncio.create_task(self.run(), name=f"{self.field}-relay")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancelled(self._task)
+        self._task = None
