@@ -16,11 +16,11 @@ from accounts_service.service_layer.context import Accounts
 from accounts_service.service_layer.subscriptions import Origin
 
 
-def context(request: Request) -> Accounts:
+async def context(request: Request) -> Accounts:
     return request.app.state.context
 
 
-def entity_activity(request: Request) -> AggregateStore:
+async def entity_activity(request: Request) -> AggregateStore:
     return request.app.state.activity
 
 
@@ -57,7 +57,7 @@ async def actor(principal: CurrentPrincipal) -> Actor:
                  _text(claims, "entity_id"), principal.roles, _text(claims, "email") or "")
 
 
-def origin(request: Request) -> Origin:
+async def origin(request: Request) -> Origin:
     forwarded = [a.strip() for a in request.headers.get("x-forwarded-for", "").split(",") if a.strip()]
     address = forwarded[-1] if forwarded else (request.client.host if request.client else "unknown")
     return Origin(address, request.headers.get("user-agent", ""))

@@ -13,7 +13,7 @@ from arbitration_service.domain.access import CASE_READERS, Actor
 from arbitration_service.service_layer.context import Arbitration
 
 
-def context(request: Request) -> Arbitration:
+async def context(request: Request) -> Arbitration:
     return request.app.state.context
 
 

@@ -14,11 +14,11 @@ from catalogue_service.service_layer.context import Catalogue
 from catalogue_service.service_layer.ports import StacIndex
 
 
-def context(request: Request) -> Catalogue:
+async def context(request: Request) -> Catalogue:
     return request.app.state.context
 
 
-def stac_index(request: Request) -> StacIndex:
+async def stac_index(request: Request) -> StacIndex:
     return context(request).stac
 
 

@@ -12,15 +12,15 @@ from gateway_service.entrypoints.access_log import AccessRecord
 from gateway_service.service_layer.context import Gateway
 
 
-def context(request: Request) -> Gateway:
+async def context(request: Request) -> Gateway:
     return request.app.state.gateway
 
 
-def verifier(request: Request) -> JwksVerifier:
+async def verifier(request: Request) -> JwksVerifier:
     return request.app.state.verifier
 
 
-def access(request: Request) -> AccessRecord:
+async def access(request: Request) -> AccessRecord:
     return request.state.access
 
 

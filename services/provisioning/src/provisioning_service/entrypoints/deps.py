@@ -13,7 +13,7 @@ from provisioning_service.domain.access import ORDER_READERS, Actor
 from provisioning_service.service_layer.context import Provisioning
 
 
-def context(request: Request) -> Provisioning:
+async def context(request: Request) -> Provisioning:
     return request.app.state.context
 
 

@@ -12,7 +12,7 @@ from requests_service.domain.access import Actor
 from requests_service.service_layer.context import Requests
 
 
-def context(request: Request) -> Requests:
+async def context(request: Request) -> Requests:
     return request.app.state.context
 
 
