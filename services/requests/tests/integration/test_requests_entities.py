@@ -121,3 +121,19 @@ async def test_concurrent_snapshots_leave_the_newest_in_the_directory(service):
         assert (await directory.get(ent)).version == 8
         assert applied[versions.index(8)] and not applied[versions.index(1)]
         assert not await directory.apply(snapshot(ent, 8))  # the same snapshot again changes nothing
+
+
+async def test_a_request_whose_event_would_be_too_large_for_kafka_is_refused_and_nothing_is_stored(service):
+    """The body passes the 1 MiB HTTP limit, but its event (the AOI travels in it) would pass the
+    limit of a Kafka record: refused with 413 and a message, no request stored, no event."""
+    ent = f"ent-{uuid.uuid4().hex[:8]}"
+    approved = entity_event(accounts.ENTITY_APPROVED, ent, "approved", 1, ["pleiades"])
+    await service.accounts.publish(approved)
+    await service.accounts.consumed()
+    async with client(service, ent) as api:
+        bulky = {**AOI, "note": "é" * 470_000}  # 940 kB once sent as UTF-8
+        refused = await api.post("/api/requests", json={"title": "Dunes", "mission": "pleiades", "aoi": bulky})
+        assert refused.status_code == 413, refused.text
+        assert "more than the 900,000" in refused.json()["message"]
+        assert (await api.get("/api/requests")).json()["items"] == []
+        assert (await submit(api)).status_code == 201  # the same caller, a normal request: accepted
