@@ -157,7 +157,8 @@ class Runtime:
         self._topics.update({ns + topic, retry_topic(ns + group), dlq_topic(ns + group)})
         self._groups.add(ns + group)
         subscribe(self.broker, ns + topic, ns + group, handler, max_attempts=self.settings.consumer_max_attempts,
-                  meter=self.telemetry.meter_provider.get_meter("dinamis.consumer"))
+                  meter=self.telemetry.meter_provider.get_meter("dinamis.consumer"),
+                  commit_interval=self.settings.consumer_commit_interval_ms / 1000)
 
     async def start(self, indexed: Iterable[Any] = ()) -> None:
         """Create indexes (what real MongoDB needs), this service's topics (those missing, as the

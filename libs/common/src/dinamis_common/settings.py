@@ -46,6 +46,11 @@ class ServiceSettings(BaseSettings):
     http_keep_alive_seconds: int = Field(default=30, ge=1, description="idle keep-alive of the HTTP server")
     outbox_poll_seconds: float = Field(default=5.0, description="relay fallback scan (after a crash)")
     consumer_max_attempts: int = 3
+    # Each subscriber commits what it handled at most this often (or every 100 records), not after
+    # each record: a crash only makes the records handled since its last commit come again, which
+    # idempotent handlers make harmless.
+    consumer_commit_interval_ms: int = Field(default=200, ge=0,
+                                             description="how often a consumer commits the offsets it handled")
     dlq_metric_seconds: float = Field(default=30.0, gt=0,
                                       description="how often the records waiting in each group's DLQ are counted")
     max_event_bytes: int = Field(default=900_000,

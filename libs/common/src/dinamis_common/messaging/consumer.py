@@ -21,6 +21,18 @@ other's failures. Dead-lettered records keep their value and key and carry the r
 attempts, the original topic/partition/offset, the group, the time of failure and the original
 ``ce_*`` headers; ``dinamis dlq`` lists, shows and replays them.
 
+Offsets are committed in batches (:class:`_Offsets`), explicitly: ``{partition: offset + 1}`` of
+the last record whose handling *finished* (applied, skipped as another group's type, or set
+aside), never the consumer's position, which already counts a record handed to a handler still
+running. A commit is sent once ``commit_interval`` passed since this subscriber's last one or
+``commit_records`` records were handled since, in the background (the next record does not wait
+for it); what is left is committed when ``commit_interval`` passes with nothing more, on a
+partition's revocation (after the running handler finishes, so a new owner re-reads at most a
+few records) and on stop. A crash loses only commits: the records handled since the last commit
+are delivered again, which idempotent handlers make harmless. A record waiting in place
+(transient wait, not-before) is rewound, so nothing after it on its partition finishes first, and
+no commit passes it.
+
 Handlers must be idempotent on ``event.id``: a record is redelivered after any crash, and a
 replayed one comes again.
 """
@@ -28,17 +40,17 @@ replayed one comes again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from aiokafka import TopicPartition
+from aiokafka import ConsumerRebalanceListener, TopicPartition
 from faststream import AckPolicy
-from faststream.exceptions import NackMessage
 from faststream.kafka import KafkaBroker, KafkaMessage
 from opentelemetry import metrics, trace
 from pydantic import BaseModel
@@ -85,6 +97,10 @@ CONSUMER_OPTIONS: dict[str, Any] = {
     "auto_offset_reset": "earliest",
 }
 NOT_DUE_RECHECK_SECONDS = 60.0  # a not-before far ahead (clock skew) is looked at again this often
+COMMIT_INTERVAL_SECONDS = 0.2  # a subscriber commits at most this often (unless COMMIT_RECORDS come sooner)
+COMMIT_RECORDS = 100  # ... or once this many records were handled since its last commit
+DRAIN_SECONDS = 10.0  # on stop or revocation, how long the running handler may take to finish first
+COMMIT_TIMEOUT_SECONDS = 10.0  # a commit on stop or revocation gives up after this (Kafka away)
 
 
 def retry_topic(group: str) -> str:
@@ -102,18 +118,174 @@ def consumer_topics(topic: str, group: str) -> tuple[str, str, str]:
     return topic, retry_topic(group), dlq_topic(group)
 
 
-def dispatch(routes: Mapping[str, tuple[type[BaseModel], Callable[[Any, CloudEvent], Awaitable[None]]]]) -> Handler:
-    """A handler from a table ``event type -> (payload model, coroutine(payload, event))``.
-    Other types on the topic are not this consumer's business and are skipped (tolerant
-    reader); a payload that does not validate is dead-lettered."""
+Route = tuple[type[BaseModel], Callable[[Any, CloudEvent], Awaitable[None]]]
 
-    async def handle(event: CloudEvent) -> None:
-        route = routes.get(event.type)
+
+class _Dispatch:
+    """A handler from a table of routes; ``types`` lets the consumer skip a record of another
+    type by its ``ce_type`` header alone, without reading it."""
+
+    def __init__(self, routes: Mapping[str, Route]) -> None:
+        self.routes = dict(routes)
+        self.types = frozenset(self.routes)
+
+    async def __call__(self, event: CloudEvent) -> None:
+        route = self.routes.get(event.type)
         if route is not None:
             model, apply = route
             await apply(model.model_validate(event.data), event)
 
-    return handle
+
+def dispatch(routes: Mapping[str, Route]) -> Handler:
+    """A handler from a table ``event type -> (payload model, coroutine(payload, event))``.
+    Other types on the topic are not this consumer's business and are skipped (tolerant
+    reader); a payload that does not validate is dead-lettered."""
+    return _Dispatch(routes)
+
+
+def _skipped(handler: Handler, headers: Mapping[str, str]) -> bool:
+    """A record of a type the handler has no route for (a record without ``ce_type`` is read,
+    and dead-lettered as malformed)."""
+    types = getattr(handler, "types", None)
+    kind = headers.get("ce_type")
+    return types is not None and kind is not None and kind not in types
+
+
+class _Held(Exception):  # not an error: control flow
+    """The record waits in place: its partition was rewound to it and paused."""
+
+
+class _Offsets(ConsumerRebalanceListener):
+    """What one subscriber (one Kafka consumer) handled, committed in batches.
+
+    ``_done[tp]`` moves only when a record's handling finished, in the order of its partition
+    (one record at a time per subscriber), so every record before it finished too; a commit sends
+    these offsets explicitly. ``_held[tp]``: a record waiting in place, never committed past."""
+
+    def __init__(self, name: str, interval: float, records: int) -> None:
+        self.name, self.interval, self.records = name, interval, records
+        self.consumer: Callable[[], Any] = lambda: None  # the subscriber's AIOKafkaConsumer, once started
+        self._done: dict[TopicPartition, int] = {}  # next offset to read after what finished
+        self._committed: dict[TopicPartition, int] = {}
+        self._held: dict[TopicPartition, int] = {}
+        self._counted = 0  # records handled (not skipped) since the last commit
+        self._last = 0.0  # loop time of the last commit
+        self._running = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._dirty = asyncio.Event()  # something finished that is not committed yet
+        self._full = asyncio.Event()  # ``records`` handled since the last commit
+        self._lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+
+    async def handle(self, message: KafkaMessage, work: Callable[[KafkaMessage], Awaitable[bool]]) -> None:
+        """Run ``work`` on one record (True: handled, False: skipped), then count it as finished,
+        held, or (an unexpected error) not finished and read again."""
+        record = message.raw_message
+        tp = TopicPartition(record.topic, record.partition)
+        self._running += 1
+        self._idle.clear()
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._commit_when_due(), name=f"commit {self.name}")
+        try:
+            handled = await work(message)
+        except _Held:
+            self._held[tp] = record.offset
+        except Exception:
+            _rewind(message)  # faststream logs it; the record is read again, never committed past
+            raise
+        else:
+            self._done[tp] = record.offset + 1
+            self._held.pop(tp, None)
+            self._dirty.set()
+            if handled:
+                self._counted += 1
+                if self._counted >= self.records:
+                    self._full.set()
+        finally:
+            self._running -= 1
+            if not self._running:
+                self._idle.set()
+
+    async def _commit_when_due(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._last = self._last or loop.time()  # the first commit too waits for the interval
+        while True:
+            await self._dirty.wait()
+            due = self._last + self.interval - loop.time()
+            if due > 0 and not self._full.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._full.wait(), due)
+            await self.commit()
+
+    async def commit(self) -> None:
+        """Commit what finished on the partitions still assigned (explicit offsets)."""
+        async with self._lock:
+            self._dirty.clear()
+            self._full.clear()
+            self._counted = 0
+            self._last = asyncio.get_running_loop().time()
+            consumer = self.consumer()
+            if consumer is None or not hasattr(consumer, "assignment"):
+                return
+            assigned = consumer.assignment()
+            offsets: dict[TopicPartition, int] = {}
+            for tp, offset in self._done.items():
+                held = self._held.get(tp)
+                ready = offset if held is None else min(offset, held)
+                if tp in assigned and self._committed.get(tp) != ready:
+                    offsets[tp] = ready
+            if not offsets:
+                return
+            try:
+                await consumer.commit(offsets)
+            except Exception as exc:  # a rebalance, Kafka away: tried again with the next commit
+                log.warning("%s: committing offsets failed, tried again later: %s", self.name, describe(exc))
+                self._dirty.set()
+                return
+            self._committed.update(offsets)
+
+    async def _drain(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), DRAIN_SECONDS)
+
+    async def _finish(self) -> None:
+        """Let the running handler finish (bounded), then commit what finished."""
+        await self._drain()
+        try:
+            await asyncio.wait_for(self.commit(), COMMIT_TIMEOUT_SECONDS)
+        except TimeoutError:
+            log.warning("%s: no commit within %.0fs; the records handled since the last one will be read again",
+                        self.name, COMMIT_TIMEOUT_SECONDS)
+
+    async def close(self) -> None:
+        """On stop (no record is handed to a handler any more): the running handler finishes,
+        then what finished is committed."""
+        await self._drain()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self._finish()
+
+    async def on_partitions_revoked(self, revoked: Iterable[TopicPartition]) -> None:
+        await self._finish()
+        for tp in revoked:  # their next owner (maybe this consumer again) starts from what was committed
+            self._done.pop(tp, None)
+            self._committed.pop(tp, None)
+            self._held.pop(tp, None)
+
+    async def on_partitions_assigned(self, assigned: Iterable[TopicPartition]) -> None:
+        pass
+
+
+def _rewind(message: KafkaMessage) -> None:
+    record = message.raw_message
+    try:
+        message.consumer.seek(TopicPartition(record.topic, record.partition), record.offset)
+    except Exception:  # noqa: S110 - revoked or stopped meanwhile: its next owner reads it from the last commit
+        pass
 
 
 @dataclass
@@ -149,12 +321,12 @@ class _Group:
             description="waits for a dependency to come back before handling the same record again")
 
     # -- the two subscribers ------------------------------------------------------------------
-    async def live(self, message: KafkaMessage) -> None:
+    async def live(self, message: KafkaMessage) -> bool:
         record = message.raw_message
         origin = _Origin(record.topic, record.partition, record.offset)
-        await self._process(message, self.routes[record.topic], origin, attempts=0)
+        return await self._process(message, self.routes[record.topic], origin, attempts=0)
 
-    async def retry(self, message: KafkaMessage) -> None:
+    async def retry(self, message: KafkaMessage) -> bool:
         headers = message.headers
         delay = _float(headers.get(H_NOT_BEFORE)) - time.time()
         if delay > 0:
@@ -166,12 +338,16 @@ class _Group:
         if handler is None:
             exc = PermanentError(f"no handler of group {self.name} for topic {topic!r} in this process")
             await self._set_aside(message, exc, Failure.PERMANENT, origin, attempts)
-            return
-        await self._process(message, handler, origin, attempts)
+            return True
+        return await self._process(message, handler, origin, attempts)
 
     # -- what happens to one record -----------------------------------------------------------
-    async def _process(self, message: KafkaMessage, handler: Handler, origin: _Origin, attempts: int) -> None:
+    async def _process(self, message: KafkaMessage, handler: Handler, origin: _Origin, attempts: int) -> bool:
+        """True once the record was handled or set aside, False if skipped (another type); raises
+        :class:`_Held` if it waits in place."""
         record = message.raw_message
+        if _skipped(handler, message.headers):
+            return False
         span = trace.get_current_span()
         span.set_attribute("messaging.consumer.group.name", self.name)
         try:
@@ -185,6 +361,7 @@ class _Group:
                 self._wait(message, exc, origin)
             await self._set_aside(message, exc, kind, origin, attempts + 1)
         self._waits.pop((record.topic, record.partition), None)
+        return True
 
     async def _set_aside(self, message: KafkaMessage, exc: Exception, kind: Failure, origin: _Origin,
                          attempts: int) -> None:
@@ -221,16 +398,17 @@ class _Group:
         self._hold(message, delay)
 
     def _hold(self, message: KafkaMessage, seconds: float) -> None:
-        """Rewind the record's partition to it and pause that partition only for ``seconds``
-        (the nack seeks back; nothing is committed past the record)."""
+        """Rewind the record's partition to it and pause that partition only for ``seconds``;
+        raises :class:`_Held` (nothing is committed past the record)."""
         record = message.raw_message
         consumer = getattr(message, "consumer", None)
         if consumer is None or not hasattr(consumer, "pause"):
-            raise NackMessage()  # not a real consumer (in-memory test broker): redelivered at once
+            raise _Held()  # not a real consumer (in-memory test broker): nothing to rewind
         tp = TopicPartition(record.topic, record.partition)
         consumer.pause(tp)
+        consumer.seek(tp, record.offset)
         asyncio.get_running_loop().call_later(seconds, _resume, consumer, tp)
-        raise NackMessage()
+        raise _Held()
 
 
 def _resume(consumer: Any, tp: TopicPartition) -> None:
@@ -293,34 +471,56 @@ def subscribe(
     retry_max_seconds: float = 300.0,
     transient_base_seconds: float = 0.5,
     transient_max_seconds: float = 30.0,
+    commit_interval: float = COMMIT_INTERVAL_SECONDS,
+    commit_records: int = COMMIT_RECORDS,
 ) -> None:
     """Handle the CloudEvents of ``topic`` in consumer ``group`` (both already namespaced).
 
     Registers the live subscriber and, once per group, the subscriber of ``<group>.retry``. The
     topics of :func:`consumer_topics` must exist before the broker starts (created from the
-    topic table, or with ``ensure_topics``). ``meter``: the service's, for the counters."""
+    topic table, or with ``ensure_topics``). ``meter``: the service's, for the counters.
+    ``commit_interval`` (seconds) and ``commit_records``: how often each subscriber commits."""
     groups: dict[str, _Group] = broker.__dict__.setdefault(_GROUPS_ATTRIBUTE, {})
     state = groups.get(group)
     if state is None:
         state = groups[group] = _Group(
             broker, group, meter or metrics.get_meter("dinamis.consumer"), max_attempts, retry_base_seconds,
             retry_max_seconds, transient_base_seconds, transient_max_seconds)
+        retried = _Offsets(retry_topic(group), commit_interval, commit_records)
 
         async def consume_retry(body: Any, message: KafkaMessage) -> None:
-            await state.retry(message)
+            await retried.handle(message, state.retry)
 
         consume_retry.__name__ = f"retry_{group.replace('.', '_')}"
-        broker.subscriber(retry_topic(group), group_id=retry_topic(group), parser=_tolerant_parser,
-                          decoder=_raw_body, ack_policy=AckPolicy.NACK_ON_ERROR, **CONSUMER_OPTIONS)(consume_retry)
+        _register(broker, retry_topic(group), retry_topic(group), retried, consume_retry)
     if topic in state.routes:
         raise ValueError(f"group {group} already handles {topic}")
     state.routes[topic] = handler
+    live = _Offsets(f"{group} {topic}", commit_interval, commit_records)
 
     async def consume(body: Any, message: KafkaMessage) -> None:
-        await state.live(message)
+        await live.handle(message, state.live)
 
     consume.__name__ = f"consume_{topic.replace('.', '_')}"
+    _register(broker, topic, group, live, consume)
+
+
+def _register(broker: KafkaBroker, topic: str, group: str, offsets: _Offsets,
+              consume: Callable[[Any, KafkaMessage], Awaitable[None]]) -> None:
+    """One subscriber whose offsets only ``offsets`` commits (``AckPolicy.MANUAL``: faststream
+    neither commits nor seeks, and auto-commit is off); it commits what finished when its
+    partitions are revoked (its rebalance listener) and before its consumer stops."""
     # the decoder leaves the body alone: we parse the CloudEvent ourselves, so an unreadable one is
     # dead-lettered instead of failing in faststream
-    broker.subscriber(topic, group_id=group, parser=_tolerant_parser, decoder=_raw_body,
-                      ack_policy=AckPolicy.NACK_ON_ERROR, **CONSUMER_OPTIONS)(consume)
+    subscriber = broker.subscriber(topic, group_id=group, parser=_tolerant_parser, decoder=_raw_body,
+                                   ack_policy=AckPolicy.MANUAL, listener=offsets, **CONSUMER_OPTIONS)
+    subscriber(consume)
+    offsets.consumer = lambda: subscriber.consumer
+    stop = subscriber.stop
+
+    async def commit_then_stop() -> None:
+        subscriber.running = False  # no further record is handed to a handler
+        await offsets.close()
+        await stop()
+
+    subscriber.stop = commit_then_stop  # type: ignore[method-assign]
