@@ -63,6 +63,7 @@ class OutboxRelay:
         self._sent_up_to: OrderedDict[tuple[int, Any], int] = OrderedDict()  # aggregate -> last version sent
         self._attempts: dict[str, int] = {}
         self._held: dict[tuple[int, Any], tuple[float, float]] = {}  # aggregate -> (due, backoff)
+        self._marking: set[asyncio.Task[None]] = set()  # "sent" marks still being written
         self._task: asyncio.Task[None] | None = None
         self._after_publish = after_publish  # test hook: runs between publish and marking
         self._gate = asyncio.Semaphore(concurrency)
@@ -86,6 +87,7 @@ class OutboxRelay:
     # -- draining ------------------------------------------------------------------------------
     async def drain_once(self) -> int:
         """Full scan of every store (start-up and fallback)."""
+        await self.marked()  # what this relay sent is not found pending again
         sent = 0
         for store in self.stores:
             while True:
@@ -98,6 +100,7 @@ class OutboxRelay:
                 sent += sum(results)
                 if len(changes) < 500 or not any(results):
                     break
+        await self.marked()  # a scan ends with its marks written
         return sent
 
     async def drain_hinted(self) -> int:
@@ -148,6 +151,7 @@ class OutboxRelay:
             if known_applied and not in_sequence:
                 # others' changes may come first: take this aggregate's pending changes in order
                 hinted = {c["_id"] for c in changes}
+                await self.marked()
                 changes = await store.pending(self.field, aggregate=aggregate)
                 verified = hinted
             else:
@@ -191,7 +195,10 @@ class OutboxRelay:
             if self._after_publish is not None:
                 await self._after_publish(record)
             sent += 1
-        await store.done(change, self.field, quarantined)
+        # marked off the path of the next records (a crash before the mark only sends them again)
+        marking = asyncio.create_task(store.done(change, self.field, quarantined))
+        self._marking.add(marking)
+        marking.add_done_callback(self._marked)
         for record_id in records:
             self._attempts.pop(record_id, None)
         self.published += sent
@@ -254,6 +261,18 @@ class OutboxRelay:
     def start(self) -> None:
         self._task = asyncio.create_task(self.run(), name=f"{self.field}-relay")
 
+    def _marked(self, task: asyncio.Task[None]) -> None:
+        self._marking.discard(task)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            log.warning("%s relay: marking a change sent failed (it will be sent again): %s", self.field,
+                        failures.describe(exc))
+
+    async def marked(self) -> None:
+        """Waits for the marks of what was sent so far."""
+        if self._marking:
+            await asyncio.gather(*list(self._marking), return_exceptions=True)
+
     async def stop(self) -> None:
         await cancelled(self._task)
         self._task = None
+        await self.marked()
