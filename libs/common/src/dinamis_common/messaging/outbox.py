@@ -28,6 +28,8 @@ entry, deterministic cause.
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -110,6 +112,7 @@ class AggregateStore:
         self.retention = retention
         self._on_change = on_change
         self._cache: OrderedDict[Any, dict[str, Any]] = OrderedDict()
+        self._locks: weakref.WeakValueDictionary[Any, asyncio.Lock] = weakref.WeakValueDictionary()
         self._cache_size = cache_size
 
     async def ensure_indexes(self) -> None:
@@ -130,6 +133,12 @@ class AggregateStore:
         if doc is not None:
             self._remember(doc)
         return doc
+
+    def _lock(self, _id: Any) -> asyncio.Lock:
+        lock = self._locks.get(_id)
+        if lock is None:
+            lock = self._locks[_id] = asyncio.Lock()
+        return lock
 
     def _remember(self, doc: dict[str, Any]) -> None:
         self._cache[doc["_id"]] = doc
@@ -177,16 +186,30 @@ class AggregateStore:
         the change: if it was applied before (by any replica), nothing is written and the answer is
         ``True``, the effect being in place. ``set_fields`` may use dotted paths."""
         cause = _cause(_id, applied)
+        # one writer of an aggregate at a time in this process: not for correctness (the claim is),
+        # but so that two consumers of one process changing one aggregate do not make each other
+        # fail a claim and read again; the loser finds the new version in the cache instead
+        async with self._lock(_id):
+            return await self._update(_id, expected_version, cause, applied is not None, set_fields, events,
+                                      push, inc, effects)
+
+    async def _update(self, _id: Any, expected_version: int, cause: str, caused_by_event: bool,
+                      set_fields: Mapping[str, Any], events: Sequence[Outgoing], push: Mapping[str, Any] | None,
+                      inc: Mapping[str, int | float] | None,
+                      effects: Mapping[str, Mapping[str, Any]] | None) -> bool:
         current = await self._at_version(_id, expected_version)
         if current is None:
-            return applied is not None and await self._caused(cause)
+            if not caused_by_event:
+                return False
+            known = self._cache.get(_id)  # moved on: with this event among its last changes?
+            return cause in known.get("changes", []) if known else await self._caused(cause)
         state = _changed(current, set_fields, push or {}, inc or {})
         state["version"] = expected_version + 1
         state["changes"] = [*current.get("changes", []), cause][-WINDOW:]
         change = self._change(state, events, effects, cause)
         if not await self._claim(change):
             self._cache.pop(_id, None)
-            return applied is not None and await self._caused(cause)
+            return caused_by_event and await self._caused(cause)
         try:
             result = await self.collection.replace_one({"_id": _id, "version": expected_version}, state)
         except OperationFailure as exc:

@@ -76,8 +76,10 @@ async def submit(ctx: Requests, cmd: SubmitRequest) -> tuple[Request, bool]:
 async def apply_event(ctx: Requests, request_id: str, event_id: str, change: Callable[[Request], None],
                       attempts: int = 5) -> bool:
     """Apply an upstream event once. Returns ``False`` when it had been applied already."""
-    for attempt in range(attempts):
-        request = await ctx.requests.get(request_id, for_change=attempt == 0)
+    for _ in range(attempts):
+        # as this process last saw it: a replica that moved it meanwhile makes ``save`` refuse, and
+        # the store then holds the newer version for the next attempt
+        request = await ctx.requests.get(request_id, for_change=True)
         if request is None:
             raise RequestNotFound(f"request {request_id} is unknown here")
         if event_id in request.seen_events:

@@ -16,8 +16,8 @@ def requests_handler(activity: AggregateStore) -> Handler:
         entity = submitted.requester.entity_id
         if entity is None:
             return
-        for attempt in range(10):
-            doc = await activity.get(entity, cached=attempt == 0)  # as last seen here, if it still is
+        for _ in range(10):
+            doc = await activity.get(entity, cached=True)  # as last seen here; a refused update refreshes it
             if doc is None:
                 first = {"_id": entity, "requests_submitted": 1, "area_km2_requested": round(submitted.area_km2, 3),
                          "last_request_at": submitted.submitted_at}
