@@ -72,6 +72,17 @@ async def _publish(broker, topic: str, event: CloudEvent):
     return await broker.publish(event.body(), topic=topic, key=event.subject.encode(), headers=event.headers())
 
 
+async def _recording(start, what=lambda event: event.id, **options) -> tuple[list, object]:
+    """Starts a group (``options`` as ``start`` takes them) whose handler records ``what(event)`` of
+    each event it handles; returns that record and the group's broker."""
+    handled: list = []
+
+    async def handler(event: CloudEvent) -> None:
+        handled.append(what(event))
+
+    return handled, await start(handler, **options)
+
+
 def _headers(record) -> dict[str, str]:
     return {k: v.decode() for k, v in record.headers}
 
@@ -106,12 +117,7 @@ async def test_the_same_event_delivered_twice_has_one_effect(running, mongo_db):
 
 async def test_a_record_that_is_not_a_cloudevent_is_dead_lettered_and_the_next_one_is_handled(running, topic_reader):
     start, topic, group = running
-    handled: list[str] = []
-
-    async def handler(event: CloudEvent) -> None:
-        handled.append(event.id)
-
-    broker = await start(handler)
+    handled, broker = await _recording(start)
     await broker.publish(b"{not json", topic=topic, key=b"k", headers={"content-type": "application/json"})
     good = _event()
     await _publish(broker, topic, good)
@@ -273,16 +279,12 @@ async def test_a_retry_partition_waiting_never_holds_another_retry_partition(run
 async def test_two_groups_on_one_topic_keep_their_failures_apart(running, topic_reader, unique):
     start, topic, _ = running
     failing, healthy = f"tests.failing.{unique}", f"tests.healthy.{unique}"
-    applied: list[str] = []
 
     async def fails(event: CloudEvent) -> None:
         raise RuntimeError("this group cannot")
 
-    async def applies(event: CloudEvent) -> None:
-        applied.append(event.id)
-
     broker = await start(fails, group=failing, max_attempts=2, retry_base_seconds=0.1)
-    await start(applies, group=healthy)
+    applied, _ = await _recording(start, group=healthy)
     event = _event()
     await _publish(broker, topic, event)
 
@@ -376,12 +378,7 @@ async def test_a_record_with_unreadable_headers_never_blocks_its_partition(runni
     from aiokafka import AIOKafkaProducer
 
     start, topic, _ = running
-    handled: list[str] = []
-
-    async def handler(event: CloudEvent) -> None:
-        handled.append(event.subject)
-
-    broker = await start(handler)
+    handled, broker = await _recording(start, lambda event: event.subject)
     poison = _event(subject="same")
     headers = [(k, v.encode()) for k, v in poison.headers().items() if k != "ce_type"]
     producer = AIOKafkaProducer(bootstrap_servers=servers.kafka)  # raw headers, which faststream would not send

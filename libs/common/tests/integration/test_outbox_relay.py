@@ -35,16 +35,32 @@ async def _relay(servers, store, after_publish=None, **kwargs) -> tuple[OutboxRe
     return OutboxRelay([store], publish, poll_seconds=0.2, after_publish=after_publish, **kwargs), broker
 
 
+async def _drain_once(servers, store) -> tuple[int, OutboxRelay]:
+    """One pass of a relay over ``store``, whose broker then stops: how many records it published, and
+    the relay."""
+    relay, broker = await _relay(servers, store)
+    try:
+        return await relay.drain_once(), relay
+    finally:
+        await broker.stop()
+
+
+async def _things(servers, mongo_db, unique, **options) -> tuple[str, AggregateStore]:
+    """A topic of the test's own and an indexed change store of "things" (``options`` as the store takes them)."""
+    topic = f"it.outbox.{unique}"
+    await ensure_topics(servers.kafka, [topic])
+    store = AggregateStore(mongo_db["things"], **options)
+    await store.ensure_indexes()
+    return topic, store
+
+
 def _ids(records) -> list[str]:
     return [dict(r.headers)["ce_id"].decode() for r in records]
 
 
 async def test_a_write_whose_process_died_before_publishing_is_published_exactly_once(
         servers, mongo_db, topic_reader, unique):
-    topic = f"it.outbox.{unique}"
-    await ensure_topics(servers.kafka, [topic])
-    store = AggregateStore(mongo_db["things"])
-    await store.ensure_indexes()
+    topic, store = await _things(servers, mongo_db, unique)
     event = _event("thing-1")
     # the state change and its event are one change; no relay ran (the process died right after)
     assert await store.insert({"_id": "thing-1", "name": "first"}, [Outgoing(topic, event)])
@@ -66,10 +82,7 @@ async def test_a_write_whose_process_died_before_publishing_is_published_exactly
 
 async def test_a_relay_killed_between_publish_and_marking_republishes_and_the_effect_stays_single(
         servers, mongo_db, topic_reader, unique):
-    topic = f"it.outbox.{unique}"
-    await ensure_topics(servers.kafka, [topic])
-    store = AggregateStore(mongo_db["things"])
-    await store.ensure_indexes()
+    topic, store = await _things(servers, mongo_db, unique)
     event = _event("thing-2")
     await store.insert({"_id": "thing-2"}, [Outgoing(topic, event)])
 
@@ -82,11 +95,8 @@ async def test_a_relay_killed_between_publish_and_marking_republishes_and_the_ef
     await broker.stop()
     assert len(await store.pending("outbox")) == 1  # still there: the relay died
 
-    restarted, broker = await _relay(servers, store)
-    try:
-        assert await restarted.drain_once() == 1
-    finally:
-        await broker.stop()
+    published, _ = await _drain_once(servers, store)  # a restarted relay
+    assert published == 1
 
     records = await (await topic_reader(topic)).read(until=2)
     assert _ids(records) == [event.id, event.id]
@@ -102,19 +112,12 @@ async def test_a_relay_killed_between_publish_and_marking_republishes_and_the_ef
 
 
 async def test_events_of_one_aggregate_leave_in_the_order_they_were_written(servers, mongo_db, topic_reader, unique):
-    topic = f"it.outbox.{unique}"
-    await ensure_topics(servers.kafka, [topic])
-    store = AggregateStore(mongo_db["things"])
-    await store.ensure_indexes()
+    topic, store = await _things(servers, mongo_db, unique)
     first, second, third = (_event("thing-3", n) for n in range(3))
     await store.insert({"_id": "thing-3"}, [Outgoing(topic, first)])
     await store.update("thing-3", 1, {"step": 2}, [Outgoing(topic, second), Outgoing(topic, third)])
 
-    relay, broker = await _relay(servers, store)
-    try:
-        await relay.drain_once()
-    finally:
-        await broker.stop()
+    await _drain_once(servers, store)
     records = await (await topic_reader(topic)).read(until=3)
     assert _ids(records) == [first.id, second.id, third.id]
 
@@ -166,10 +169,7 @@ async def test_writers_on_separate_connections_never_lose_a_change_nor_apply_an_
 
 async def test_a_writer_killed_between_claim_and_state_is_rolled_forward_and_its_events_published(
         servers, mongo_db, topic_reader, unique):
-    topic = f"it.outbox.{unique}"
-    await ensure_topics(servers.kafka, [topic])
-    store = AggregateStore(mongo_db["things"], grace_seconds=0.0)
-    await store.ensure_indexes()
+    topic, store = await _things(servers, mongo_db, unique, grace_seconds=0.0)
     await store.insert({"_id": "t", "colour": "red"})
     event = _event("t", 1)
     # what a writer leaves when it dies right after claiming version 2
@@ -178,11 +178,8 @@ async def test_a_writer_killed_between_claim_and_state_is_rolled_forward_and_its
     await store.changes.insert_one(change)
     assert (await store.get("t"))["colour"] == "red"
 
-    relay, broker = await _relay(servers, store)
-    try:
-        assert await relay.drain_once() == 1
-    finally:
-        await broker.stop()
+    published, _ = await _drain_once(servers, store)
+    assert published == 1
     doc = await store.get("t")
     assert (doc["colour"], doc["version"]) == ("blue", 2)
     assert _ids(await (await topic_reader(topic)).read(until=1)) == [event.id]
@@ -190,10 +187,7 @@ async def test_a_writer_killed_between_claim_and_state_is_rolled_forward_and_its
 
 async def test_a_claim_the_aggregate_went_on_without_is_dropped_and_never_published(
         servers, mongo_db, topic_reader, unique):
-    topic = f"it.outbox.{unique}"
-    await ensure_topics(servers.kafka, [topic])
-    store = AggregateStore(mongo_db["things"], grace_seconds=0.0)
-    await store.ensure_indexes()
+    topic, store = await _things(servers, mongo_db, unique, grace_seconds=0.0)
     await store.insert({"_id": "t", "colour": "red"})
     await store.update("t", 1, {"colour": "blue"})
     await store.update("t", 2, {"colour": "green"})
@@ -203,11 +197,7 @@ async def test_a_claim_the_aggregate_went_on_without_is_dropped_and_never_publis
                           [Outgoing(topic, _event("t", 9))], None, "stale")
     await store.changes.insert_one(stale)
 
-    relay, broker = await _relay(servers, store)
-    try:
-        await relay.drain_once()
-    finally:
-        await broker.stop()
+    await _drain_once(servers, store)
     assert (await store.get("t"))["colour"] == "green"
     assert await store.changes.find_one({"cause": "stale"}) is None  # its cause is free again
     assert await (await topic_reader(topic)).settle() == []
@@ -229,21 +219,15 @@ async def test_an_event_too_large_or_not_json_is_refused_and_nothing_is_stored(m
 
 async def test_a_record_the_broker_can_never_take_is_quarantined_and_the_others_keep_flowing(
         servers, mongo_db, topic_reader, unique):
-    topic = f"it.outbox.{unique}"
-    await ensure_topics(servers.kafka, [topic])
-    store = AggregateStore(mongo_db["things"], max_record_bytes=3_000_000)  # the broker's limit is 1 MiB
-    await store.ensure_indexes()
+    topic, store = await _things(servers, mongo_db, unique, max_record_bytes=3_000_000)  # the broker's limit is 1 MiB
     huge = _event("a", text="x" * 1_500_000)
     after = [_event("a", 2), _event("b", 3)]
     await store.insert({"_id": "a"}, [Outgoing(topic, huge)])
     await store.update("a", 1, {"step": 2}, [Outgoing(topic, after[0])])
     await store.insert({"_id": "b"}, [Outgoing(topic, after[1])])
 
-    relay, broker = await _relay(servers, store)
-    try:
-        assert await relay.drain_once() == 2
-    finally:
-        await broker.stop()
+    published, relay = await _drain_once(servers, store)
+    assert published == 2
     assert relay.quarantined == 1
     assert await store.pending("outbox") == []
     kept = await store.changes.find_one({"_id": "a:1"})

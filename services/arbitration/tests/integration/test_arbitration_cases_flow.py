@@ -14,7 +14,7 @@ import httpx
 import pytest
 from dinamis_common.messaging.envelope import CloudEvent
 from dinamis_contracts import requests
-from dinamis_testkit.devtokens import mint_token
+from dinamis_testkit.polling import until
 
 pytestmark = pytest.mark.integration
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -29,28 +29,14 @@ def submission(request_id: str, mission: str, category: str, area_km2: float) ->
                       data=payload.model_dump(mode="json"))
 
 
-def client(service, roles, cells=()) -> httpx.AsyncClient:
-    token = mint_token(*service.keys, user="someone", entity=None, roles=roles, cells=cells)
-    return httpx.AsyncClient(base_url=service.url, headers={"authorization": f"Bearer {token}"}, timeout=15.0)
-
-
-async def until(probe, timeout: float = 20.0):
-    """Polls ``probe()`` until it returns something truthy; returns it."""
-    async with asyncio.timeout(timeout):
-        while True:
-            if found := await probe():
-                return found
-            await asyncio.sleep(0.1)
-
-
 async def test_one_case_per_submission_announced_and_read_by_the_arbiters_of_its_cell(service):
     small, large = f"req-{uuid.uuid4().hex[:8]}", f"req-{uuid.uuid4().hex[:8]}"
     for event in (submission(small, "spot-6-7", "scientific", 12.5),
                   submission(large, "pleiades", "institutional", 500.0),
                   submission(small, "spot-6-7", "scientific", 12.5)):  # the first one again
-        await service.submitted(event)
+        await service.upstream.publish(event)  # as the requests relay does
 
-    async with client(service, ["arbiter"], ["spot-science"]) as spot_arbiter:
+    async with service.client(roles=["arbiter"], cells=["spot-science"]) as spot_arbiter:
         async def cases_seen_by(api: httpx.AsyncClient) -> dict[str, dict]:
             return {c["request_id"]: c for c in (await api.get("/api/arbitration/cases")).json()
                     if c["request_id"] in (small, large)}
@@ -59,10 +45,10 @@ async def test_one_case_per_submission_announced_and_read_by_the_arbiters_of_its
     assert list(mine) == [small]
     assert (mine[small]["cell"], mine[small]["status"], mine[small]["decision"], mine[small]["decided_by"]) == (
         "spot-science", "decided", "accepted", "auto-rule")
-    async with client(service, ["admin"]) as admin:
+    async with service.client(roles=["admin"]) as admin:
         every = await until(lambda: _both(cases_seen_by(admin)))
     assert (every[large]["cell"], every[large]["status"], every[large]["decision"]) == ("institutional", "open", None)
-    async with client(service, ["user"], ["spot-science"]) as user:
+    async with service.client(roles=["user"], cells=["spot-science"]) as user:
         assert (await user.get("/api/arbitration/cases")).status_code == 403
 
     announced: list[tuple[str, dict]] = []

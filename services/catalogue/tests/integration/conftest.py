@@ -11,7 +11,9 @@ from typing import Any
 
 import psycopg
 import pytest
-from dinamis_testkit.inprocess import InProcessServers, free_port
+from dinamis_contracts import provisioning
+from dinamis_testkit.events import Publisher
+from dinamis_testkit.service import sandbox
 
 ITEMS = 3000
 
@@ -23,8 +25,7 @@ class Catalogue:
     dsn: str  # its own database, to compare with what pgstac itself answers
     service_url: str  # the catalogue itself
     keys: tuple[Path, Path]  # development signing key and JWKS
-    kafka: str
-    namespace: str  # its topics' prefix
+    orders: Publisher  # a stand-in for the provisioning relay, publishing order events
 
 
 @pytest.fixture(scope="session")
@@ -35,7 +36,6 @@ async def catalogue(servers, tmp_path_factory):
     from catalogue_service.domain.collections import DEFINITIONS, all_collections
     from catalogue_service.domain.demo import generate
     from catalogue_service.settings import Settings as CatalogueSettings
-    from dinamis_testkit.devtokens import DEV_ISSUER, ensure_dev_keys
     from gateway_service.app import create_app as gateway_app
     from gateway_service.settings import Settings as GatewaySettings
 
@@ -51,16 +51,10 @@ async def catalogue(servers, tmp_path_factory):
     report = ingest(dsn, (json.dumps(i) for i in items), set(DEFINITIONS))
     assert report.added == ITEMS and not report.failed
 
-    keys = ensure_dev_keys(tmp_path_factory.mktemp("keys"))
-    cport, gport = free_port(), free_port()
-    common = {"kafka_bootstrap_servers": servers.kafka, "auth_jwks_url": f"file://{keys[1]}", "auth_issuer": DEV_ISSUER,
-              "kafka_namespace": f"{name}."}
-    running = InProcessServers()
-    await running.start(catalogue_app(CatalogueSettings(**common, postgres_dsn=dsn, http_port=cport)), cport)
-    await running.start(gateway_app(GatewaySettings(**common, catalogue_url=f"http://127.0.0.1:{cport}",
-                                                    http_port=gport)), gport)
-    yield Catalogue(f"http://127.0.0.1:{gport}/stac", items, dsn, f"http://127.0.0.1:{cport}", keys, servers.kafka,
-                    f"{name}.")
-    await running.stop()
+    async with sandbox(servers, tmp_path_factory.mktemp("keys")) as box:
+        served = await box.serve("catalogue", catalogue_app, CatalogueSettings, postgres_dsn=dsn)
+        gateway = await box.serve("gateway", gateway_app, GatewaySettings, catalogue_url=served.url)
+        orders = await box.publisher(provisioning.TOPIC)
+        yield Catalogue(f"{gateway.url}/stac", items, dsn, served.url, box.keys, orders)
     with psycopg.connect(servers.postgres_dsn, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

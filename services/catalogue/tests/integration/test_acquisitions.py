@@ -10,27 +10,16 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 from dinamis_common.messaging.envelope import CloudEvent
 from dinamis_contracts import provisioning
-from dinamis_testkit.devtokens import mint_token
+from dinamis_testkit.polling import until
+from dinamis_testkit.service import bearer_client
 
 pytestmark = pytest.mark.integration
 
 
-async def until(probe, timeout: float = 20.0):
-    """Polls ``probe()`` until it returns something truthy; returns it."""
-    async with asyncio.timeout(timeout):
-        while True:
-            if found := await probe():
-                return found
-            await asyncio.sleep(0.1)
-
-
 def client(catalogue, roles) -> httpx.AsyncClient:
-    token = mint_token(*catalogue.keys, user="someone", entity=None, roles=roles)
-    return httpx.AsyncClient(base_url=catalogue.service_url, headers={"authorization": f"Bearer {token}"},
-                             timeout=15.0)
+    return bearer_client(catalogue.service_url, catalogue.keys, roles=roles)
 
 
 async def test_an_order_becomes_one_acquisition_that_operators_see(catalogue):
@@ -40,15 +29,7 @@ async def test_an_order_becomes_one_acquisition_that_operators_see(catalogue):
                                            area_km2=42.0, recorded_at=at, cell="pleiades-science")
     event = CloudEvent(type=provisioning.ORDER_RECORDED, source=provisioning.SOURCE, subject=request_id,
                        data=payload.model_dump(mode="json"))
-    producer = AIOKafkaProducer(bootstrap_servers=catalogue.kafka, acks="all")
-    await producer.start()
-    try:
-        for _ in range(2):  # delivered twice
-            await producer.send_and_wait(catalogue.namespace + provisioning.TOPIC, event.body(),
-                                         key=request_id.encode(),
-                                         headers=[(k, v.encode()) for k, v in event.headers().items()])
-    finally:
-        await producer.stop()
+    await catalogue.orders.publish(event, event)  # delivered twice
 
     async with client(catalogue, ["operator"]) as operator:
         async def mine() -> list[dict]:

@@ -1,57 +1,13 @@
 """The provisioning service served in the test's loop on the real Kafka and FerretDB (its own
-Kafka namespace and database), a stand-in for the arbitration relay, and a reader of what the
-service publishes."""
+Kafka namespace and database), a stand-in for the arbitration relay (``service.upstream``), and a
+reader of the order events the service publishes (``service.published``)."""
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import dataclass
-from pathlib import Path
-
-import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from dinamis_common.messaging.envelope import CloudEvent
-from dinamis_common.mongo import make_mongo_client
 from dinamis_contracts import arbitration, provisioning
-from dinamis_testkit.devtokens import DEV_ISSUER, ensure_dev_keys
-from dinamis_testkit.inprocess import InProcessServers, free_port
+from dinamis_testkit.fixtures import served_service
 from provisioning_service.bootstrap import create_app
 from provisioning_service.settings import Settings
 
-
-@dataclass
-class ProvisioningService:
-    url: str
-    keys: tuple[Path, Path]
-    producer: AIOKafkaProducer
-    published: AIOKafkaConsumer  # the service's own order events, from the beginning
-    ns: str
-
-    async def decided(self, event: CloudEvent) -> None:
-        """Publishes an arbitration event as the arbitration relay does (key = request id)."""
-        await self.producer.send_and_wait(self.ns + arbitration.TOPIC, event.body(), key=event.subject.encode(),
-                                          headers=[(k, v.encode()) for k, v in event.headers().items()])
-
-
-@pytest.fixture(scope="module")
-async def service(servers, tmp_path_factory):
-    unique = uuid.uuid4().hex[:10]
-    keys = ensure_dev_keys(tmp_path_factory.mktemp("keys"))
-    port, ns = free_port(), f"t{unique}."
-    settings = Settings(kafka_bootstrap_servers=servers.kafka, mongodb_uri=servers.mongodb_uri,
-                        mongodb_database=f"t{unique}_provisioning", kafka_namespace=ns, auth_issuer=DEV_ISSUER,
-                        auth_jwks_url=f"file://{keys[1]}", http_port=port, outbox_poll_seconds=0.5)
-    running = InProcessServers()
-    await running.start(create_app(settings), port, "provisioning")
-    producer = AIOKafkaProducer(bootstrap_servers=servers.kafka, acks="all")
-    await producer.start()
-    published = AIOKafkaConsumer(ns + provisioning.TOPIC, bootstrap_servers=servers.kafka, group_id=None,
-                                 auto_offset_reset="earliest")
-    await published.start()
-    yield ProvisioningService(f"http://127.0.0.1:{port}", keys, producer, published, ns)
-    await published.stop()
-    await producer.stop()
-    await running.stop()
-    mongo = make_mongo_client(servers.mongodb_uri, "tests")
-    await mongo.drop_database(settings.database_name)
-    await mongo.close()
+service = served_service("provisioning", create_app, Settings, publishes=[provisioning.TOPIC],
+                         listens_to=arbitration.TOPIC)

@@ -9,11 +9,10 @@ import json
 import uuid
 from datetime import UTC, datetime
 
-import httpx
 import pytest
 from dinamis_common.messaging.envelope import CloudEvent
 from dinamis_contracts import arbitration
-from dinamis_testkit.devtokens import mint_token
+from dinamis_testkit.polling import until
 
 pytestmark = pytest.mark.integration
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -27,25 +26,11 @@ def decision(request_id: str, verdict: str) -> CloudEvent:
                       data=payload.model_dump(mode="json"))
 
 
-async def until(probe, timeout: float = 20.0):
-    """Polls ``probe()`` until it returns something truthy; returns it."""
-    async with asyncio.timeout(timeout):
-        while True:
-            if found := await probe():
-                return found
-            await asyncio.sleep(0.1)
-
-
-def client(service, roles) -> httpx.AsyncClient:
-    token = mint_token(*service.keys, user="someone", entity=None, roles=roles)
-    return httpx.AsyncClient(base_url=service.url, headers={"authorization": f"Bearer {token}"}, timeout=15.0)
-
-
 async def test_an_accepted_request_gets_one_order_that_operators_see_and_that_is_announced(service):
     accepted, rejected = f"req-{uuid.uuid4().hex[:8]}", f"req-{uuid.uuid4().hex[:8]}"
     for event in (decision(accepted, "accepted"), decision(rejected, "rejected"), decision(accepted, "accepted")):
-        await service.decided(event)
-    async with client(service, ["operator"]) as operator:
+        await service.upstream.publish(event)  # as the arbitration relay does
+    async with service.client(roles=["operator"]) as operator:
         async def orders_of(request_id: str) -> list[dict]:
             return (await operator.get("/api/provisioning/orders", params={"request_id": request_id})).json()["items"]
 
@@ -54,7 +39,7 @@ async def test_an_accepted_request_gets_one_order_that_operators_see_and_that_is
             "spot-6-7", "spot-science", 12.5, "intent")
         assert (await operator.get("/api/provisioning/orders", params={"request_id": rejected})).json() == {
             "items": [], "next_before": None}
-    async with client(service, ["user"]) as user:
+    async with service.client(roles=["user"]) as user:
         refused = await user.get("/api/provisioning/orders")
     assert refused.status_code == 403
 

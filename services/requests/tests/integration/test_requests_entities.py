@@ -14,7 +14,6 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from dinamis_common.messaging.envelope import CloudEvent
 from dinamis_contracts import accounts
-from dinamis_testkit.devtokens import mint_token
 from requests_service.adapters.entities import MongoEntityDirectory
 from requests_service.domain.entities import Entity
 
@@ -43,8 +42,7 @@ def entity_event(kind: str, entity_id: str, status: str, version: int, missions=
 
 def client(service, entity: str | None) -> httpx.AsyncClient:
     """A user of ``entity`` whose token still says ``institutional``."""
-    token = mint_token(*service.keys, user=f"user-{uuid.uuid4().hex[:6]}", entity=entity, category="institutional")
-    return httpx.AsyncClient(base_url=service.url, headers={"authorization": f"Bearer {token}"}, timeout=15.0)
+    return service.client(user=f"user-{uuid.uuid4().hex[:6]}", entity=entity, category="institutional")
 
 
 async def submit(api: httpx.AsyncClient, mission: str = "pleiades") -> httpx.Response:
@@ -68,7 +66,7 @@ async def test_a_user_without_an_entity_may_not_submit(service):
 
 
 async def test_only_an_approved_entity_submits_for_its_missions_and_the_newest_snapshot_wins(service):
-    accounts_relay, submitted = service.accounts, service.published
+    accounts_relay, submitted = service.upstream, service.published
     ent = f"ent-{uuid.uuid4().hex[:8]}"
     async with client(service, ent) as api:
         unknown = await submit(api)
@@ -128,8 +126,8 @@ async def test_a_request_whose_event_would_be_too_large_for_kafka_is_refused_and
     limit of a Kafka record: refused with 413 and a message, no request stored, no event."""
     ent = f"ent-{uuid.uuid4().hex[:8]}"
     approved = entity_event(accounts.ENTITY_APPROVED, ent, "approved", 1, ["pleiades"])
-    await service.accounts.publish(approved)
-    await service.accounts.consumed()
+    await service.upstream.publish(approved)
+    await service.upstream.consumed()
     async with client(service, ent) as api:
         bulky = {**AOI, "note": "é" * 470_000}  # 940 kB once sent as UTF-8
         refused = await api.post("/api/requests", json={"title": "Dunes", "mission": "pleiades", "aoi": bulky})
