@@ -19,7 +19,7 @@ async def context(request: Request) -> Catalogue:
 
 
 async def stac_index(request: Request) -> StacIndex:
-    return context(request).stac
+    return (await context(request)).stac
 
 
 def actor(principal: Principal) -> Actor:
