@@ -5,8 +5,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 from aiokafka import AIOKafkaConsumer
-from dinamis_common.messaging.broker import ensure_topics
+from dinamis_common.messaging import consumer
+from dinamis_common.messaging.broker import ensure_topics, make_broker
 from dinamis_common.mongo import make_mongo_client
+from dinamis_common.telemetry import setup_telemetry
 from dinamis_contracts.topics import dlq_topic, retry_topic
 
 
@@ -66,3 +68,22 @@ async def consumer_topics(servers):
         await ensure_topics(servers.kafka, [topic, retry_topic(group), dlq_topic(group)])
 
     return make
+
+
+@pytest.fixture
+async def subscriber(servers):
+    """``start(topic, group, handler, **options)``: a broker of its own subscribed to ``topic`` in
+    ``group`` (the group's retry and dead-letter topics created first, as auto-creation is off)."""
+    brokers = []
+
+    async def start(topic: str, group: str, handler, service: str = "consumer-test", **options):
+        await ensure_topics(servers.kafka, consumer.consumer_topics(topic, group))
+        broker = make_broker(servers.kafka, setup_telemetry(service))
+        consumer.subscribe(broker, topic, group, handler, **options)
+        await broker.start()
+        brokers.append(broker)
+        return broker
+
+    yield start
+    for b in brokers:
+        await b.stop()

@@ -14,11 +14,9 @@ from collections.abc import Iterable
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
-from dinamis_common.messaging.broker import ensure_topics, make_broker
-from dinamis_common.messaging.consumer import consumer_topics, dispatch, subscribe
+from dinamis_common.messaging.consumer import dispatch
 from dinamis_common.messaging.envelope import CloudEvent
 from dinamis_common.messaging.outbox import AggregateStore
-from dinamis_common.telemetry import setup_telemetry
 from pydantic import BaseModel
 
 pytestmark = pytest.mark.integration
@@ -109,23 +107,15 @@ def commits(monkeypatch):
 
 
 @pytest.fixture
-async def consumers(servers, unique):
+async def consumers(unique, subscriber):
     """``start(handler, group=..., **options)``: a broker of its own subscribed to the test's topic
     (3 partitions, created with the group's retry and dead-letter topics)."""
-    brokers = []
     topic, group = f"it.commits.{unique}", f"tests.commits.{unique}"
-    await ensure_topics(servers.kafka, consumer_topics(topic, group))
 
     async def start(handler, group: str = group, **options):
-        broker = make_broker(servers.kafka, setup_telemetry("commit-test"))
-        subscribe(broker, topic, group, handler, **options)
-        await broker.start()
-        brokers.append(broker)
-        return broker
+        return await subscriber(topic, group, handler, service="commit-test", **options)
 
-    yield start, topic, group
-    for b in brokers:
-        await b.stop()
+    return start, topic, group
 
 
 def _event(n: int, kind: str = COUNTED, subject: str | None = None) -> CloudEvent:

@@ -8,7 +8,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from dinamis_common.messaging.broker import ensure_topics, make_broker
+from dinamis_common.messaging.broker import ensure_topics
 from dinamis_common.messaging.consumer import (
     H_ATTEMPTS,
     H_FAILED_AT,
@@ -20,14 +20,11 @@ from dinamis_common.messaging.consumer import (
     H_REASON,
     H_TOPIC,
     PermanentError,
-    consumer_topics,
     dlq_topic,
     retry_topic,
-    subscribe,
 )
 from dinamis_common.messaging.envelope import CloudEvent
 from dinamis_common.messaging.outbox import AggregateStore
-from dinamis_common.telemetry import setup_telemetry
 from pymongo import AsyncMongoClient
 from pymongo.errors import ConnectionFailure
 
@@ -44,24 +41,16 @@ async def _wait_for(predicate, timeout: float = 20.0) -> None:
 
 
 @pytest.fixture
-async def running(servers, unique):
-    """``start(handler, group=..., **options)`` subscribes a broker of its own to the test's topic
-    (creating the topics the group needs, as auto-creation is off); yields (start, topic, group)."""
-    brokers = []
+async def running(servers, unique, subscriber):
+    """``start(handler, group=..., **options)`` subscribes a broker of its own to the test's topic;
+    yields (start, topic, group)."""
     topic, default_group = f"it.consume.{unique}", f"tests.{unique}"
     await ensure_topics(servers.kafka, [topic])
 
     async def start(handler, group: str = default_group, **options):
-        await ensure_topics(servers.kafka, consumer_topics(topic, group))
-        broker = make_broker(servers.kafka, setup_telemetry("consumer-test"))
-        subscribe(broker, topic, group, handler, **options)
-        await broker.start()
-        brokers.append(broker)
-        return broker
+        return await subscriber(topic, group, handler, **options)
 
-    yield start, topic, default_group
-    for b in brokers:
-        await b.stop()
+    return start, topic, default_group
 
 
 def _event(subject: str = "k", **data) -> CloudEvent:
