@@ -14,7 +14,8 @@ from collections.abc import Iterable
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
-from dinamis_common.messaging.consumer import dispatch
+from dinamis_common.messaging.broker import ensure_topics
+from dinamis_common.messaging.consumer import consumer_topics, dispatch
 from dinamis_common.messaging.envelope import CloudEvent
 from dinamis_common.messaging.outbox import AggregateStore
 from pydantic import BaseModel
@@ -107,10 +108,11 @@ def commits(monkeypatch):
 
 
 @pytest.fixture
-async def consumers(unique, subscriber):
+async def consumers(servers, unique, subscriber):
     """``start(handler, group=..., **options)``: a broker of its own subscribed to the test's topic
     (3 partitions, created with the group's retry and dead-letter topics)."""
     topic, group = f"it.commits.{unique}", f"tests.commits.{unique}"
+    await ensure_topics(servers.kafka, consumer_topics(topic, group))  # before anything is published
 
     async def start(handler, group: str = group, **options):
         return await subscriber(topic, group, handler, service="commit-test", **options)
