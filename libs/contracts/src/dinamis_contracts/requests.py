@@ -11,6 +11,8 @@ TOPIC = "requests.request.events.v1"
 SOURCE = "/dinamis/requests"
 REQUEST_SUBMITTED = "fr.dinamis.requests.request.submitted.v1"
 REQUEST_STATUS_CHANGED = "fr.dinamis.requests.request.status-changed.v1"
+REQUEST_CANCELLED = "fr.dinamis.requests.request.cancelled.v1"
+INFORMATION_PROVIDED = "fr.dinamis.requests.request.information-provided.v1"
 
 Mission = Literal["pleiades", "spot-6-7"]
 EntityCategory = Literal["scientific", "institutional"]
@@ -41,3 +43,21 @@ class RequestStatusChangedV1(Payload):
     cell: str | None = None
     order_id: str | None = None
     changed_at: datetime
+
+
+class RequestCancelledV1(Payload):
+    """The requester withdrew the request (before it was ordered): its case closes, its hold is released."""
+
+    request_id: str
+    reason: str
+    cancelled_by: str
+    cancelled_at: datetime
+
+
+class InformationProvidedV1(Payload):
+    """The requester answered the cell's request for information: the case goes back to review."""
+
+    request_id: str
+    answer: str
+    provided_by: str
+    provided_at: datetime
