@@ -15,8 +15,10 @@ from requests_service.adapters.repository import MongoRequestRepository
 from requests_service.domain.errors import (
     ConcurrentUpdate,
     IdempotencyKeyReused,
+    IllegalTransition,
     InvalidAoi,
     NotEligible,
+    NotRequester,
     RequestNotFound,
 )
 from requests_service.entrypoints.api import eligibility
@@ -27,7 +29,8 @@ from requests_service.entrypoints.consumers import provisioning as from_provisio
 from requests_service.service_layer.context import Requests
 from requests_service.settings import Settings
 
-ERRORS = {InvalidAoi: 422, NotEligible: 403, RequestNotFound: 404, IdempotencyKeyReused: 409, ConcurrentUpdate: 409}
+ERRORS = {InvalidAoi: 422, NotEligible: 403, NotRequester: 403, RequestNotFound: 404, IdempotencyKeyReused: 409,
+          ConcurrentUpdate: 409, IllegalTransition: 409}
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,20 @@
-"""A request's life: its status only moves forward, its history keeps every step."""
+"""A request's life: its status only moves forward (but for the cell's questions and the requester's
+answers), never out of cancelled; its history keeps every step and who made it."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from requests_service.domain.model import Request, Requester, RequestSubmitted, StatusChanged
+import pytest
+from requests_service.domain.errors import IllegalTransition
+from requests_service.domain.model import (
+    InformationProvided,
+    Request,
+    RequestCancelled,
+    Requester,
+    RequestSubmitted,
+    StatusChanged,
+)
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -53,3 +63,133 @@ def test_only_the_requester_and_staff_may_see_a_request():
     assert r.visible_to("alice", frozenset({"user"}))
     assert not r.visible_to("bob", frozenset({"user", "correspondent"}))
     assert all(r.visible_to("staff", frozenset({role})) for role in ("arbiter", "operator", "admin"))
+
+
+# -- the review loop, cancellation and who must act (issue 10) ---------------------------------
+def at(seconds: int) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+def in_review() -> Request:
+    r = new_request()
+    r.review_opened("pleiades-science", at(1))
+    return r
+
+
+def test_the_cell_and_the_requester_can_go_round_the_information_loop_again_and_again():
+    r = in_review()
+    for round_ in range(3):
+        r.decided("information-requested", f"question {round_}", 0.0, "pleiades-science", at(10 * round_ + 2),
+                  decided_by="arbiter-1")
+        assert (r.status, r.who_must_act) == ("information_requested", "requester")
+        assert r.history[-1].note == f"information-requested: question {round_}"
+        assert r.history[-1].by == "arbiter-1"
+        assert r.provide_information(f"answer {round_}", "alice", at(10 * round_ + 5))
+        assert (r.status, r.who_must_act) == ("in_review", "cell")
+        assert (r.history[-1].note, r.history[-1].by) == (f"answer: answer {round_}", "alice")
+    r.decided("accepted-partially", "half the area", 6.0, "pleiades-science", at(40), decided_by="arbiter-1")
+    assert (r.status, r.accepted_area_km2, r.who_must_act) == ("partially_accepted", 6.0, "operator")
+    moves = [(e.previous, e.status) for e in r.events if isinstance(e, StatusChanged)]
+    assert moves == [("submitted", "in_review")] + [("in_review", "information_requested"),
+                                                    ("information_requested", "in_review")] * 3 + [
+        ("in_review", "partially_accepted")]
+    answers = [e for e in r.events if isinstance(e, InformationProvided)]
+    assert [(e.answer, e.provided_by) for e in answers] == [(f"answer {i}", "alice") for i in range(3)]
+
+
+def test_information_is_refused_unless_the_cell_is_asking_for_it():
+    r = in_review()
+    with pytest.raises(IllegalTransition, match="the request is in review: information can be provided only"):
+        r.provide_information("here you are", "alice", at(2))
+    r.decided("rejected", "outside the programme", 0.0, "pleiades-science", at(3))
+    with pytest.raises(IllegalTransition, match="the request is rejected"):
+        r.provide_information("but", "alice", at(4))
+
+
+def test_the_same_answer_given_twice_changes_nothing_the_second_time():
+    r = in_review()
+    r.decided("information-requested", "which season?", 0.0, "pleiades-science", at(2))
+    assert r.provide_information("summer", "alice", at(3))
+    r.events.clear()
+    assert not r.provide_information("summer", "alice", at(4))
+    assert r.events == [] and r.status == "in_review" and len(r.history) == 4
+    with pytest.raises(IllegalTransition):  # another answer is not a repetition
+        r.provide_information("winter", "alice", at(5))
+
+
+def test_a_late_opening_or_a_redelivered_step_of_another_topic_never_moves_the_request_back():
+    r = in_review()
+    r.decided("information-requested", "which season?", 0.0, "pleiades-science", at(3))
+    r.review_opened("pleiades-science", at(1))  # the case opening, delivered again
+    assert r.status == "information_requested"
+    r.provide_information("summer", "alice", at(4))
+    r.decided("accepted", "ok", 12.0, "pleiades-science", at(6))
+    r.ordered("ord-1", at(8))
+    r.decided("information-requested", "late question", 0.0, "pleiades-science", at(5))
+    r.decided("rejected", "second thoughts", 0.0, "pleiades-science", at(7))
+    r.review_opened("pleiades-science", at(2))
+    assert (r.status, r.who_must_act, r.order_id) == ("ordered", "airbus", "ord-1")
+    assert [h.at for h in r.history] == sorted(h.at for h in r.history)  # late steps placed at their time
+    assert [e.status for e in r.events if isinstance(e, StatusChanged)][-1] == "ordered"
+
+
+def test_a_cancelled_request_stays_cancelled_whatever_arrives_after():
+    r = in_review()
+    assert r.cancel("no longer needed", "alice", at(2))
+    assert (r.status, r.who_must_act) == ("cancelled", None)
+    assert (r.history[-1].note, r.history[-1].by) == ("cancelled: no longer needed", "alice")
+    cancelled = [e for e in r.events if isinstance(e, RequestCancelled)]
+    assert cancelled == [RequestCancelled("r1", "no longer needed", "alice", at(2))]
+    r.events.clear()
+    r.decided("accepted", "within quota", 12.0, "pleiades-science", at(3), decided_by="rule:archive-in-quota")
+    r.ordered("ord-9", at(4))
+    r.decided("information-requested", "why?", 0.0, "pleiades-science", at(5))
+    assert (r.status, r.who_must_act) == ("cancelled", None)
+    assert r.events == []  # no status change announced
+    order = next(h for h in r.history if h.status == "ordered")  # the platform can see it and undo it
+    assert order.note == "order ord-9 recorded (after the cancellation: the request stays cancelled)"
+    assert r.order_id == "ord-9" and r.accepted_area_km2 is None
+    assert not r.cancel("again", "alice", at(6))  # a second cancellation changes nothing
+
+
+def test_an_ordered_or_rejected_request_cannot_be_cancelled():
+    ordered = in_review()
+    ordered.decided("accepted", "", 12.0, "pleiades-science", at(2))
+    ordered.ordered("ord-1", at(3))
+    with pytest.raises(IllegalTransition, match="already ordered: it can no longer be cancelled"):
+        ordered.cancel("too late", "alice", at(4))
+    rejected = in_review()
+    rejected.decided("rejected", "no", 0.0, "pleiades-science", at(2))
+    with pytest.raises(IllegalTransition, match="already rejected"):
+        rejected.cancel("anyway", "alice", at(3))
+
+
+@pytest.mark.parametrize("steps, status, who", [
+    ([], "submitted", "cell"),
+    ([("open",)], "in_review", "cell"),
+    ([("open",), ("decide", "information-requested")], "information_requested", "requester"),
+    ([("open",), ("decide", "accepted")], "accepted", "operator"),
+    ([("open",), ("decide", "accepted-partially")], "partially_accepted", "operator"),
+    ([("open",), ("decide", "rejected")], "rejected", None),
+    ([("open",), ("decide", "accepted"), ("order",)], "ordered", "airbus"),
+    ([("open",), ("cancel",)], "cancelled", None),
+])
+def test_who_must_act_follows_the_status(steps, status, who):
+    r = new_request()
+    for i, step in enumerate(steps, start=1):
+        if step[0] == "open":
+            r.review_opened("institutional", at(i))
+        elif step[0] == "decide":
+            r.decided(step[1], "because", 10.0, "institutional", at(i))
+        elif step[0] == "order":
+            r.ordered("ord-1", at(i))
+        else:
+            r.cancel("changed my mind", "alice", at(i))
+    assert (r.status, r.who_must_act) == (status, who)
+
+
+def test_each_step_says_who_made_it():
+    r = in_review()
+    r.decided("accepted", "", 12.0, "pleiades-science", at(2), decided_by="rule:archive-in-quota")
+    r.ordered("ord-1", at(3))
+    assert [h.by for h in r.history] == ["alice", "arbitration", "rule:archive-in-quota", "provisioning"]

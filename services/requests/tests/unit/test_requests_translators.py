@@ -31,3 +31,23 @@ def test_the_submission_and_each_step_are_published_as_they_happened():
         ("submitted", "in_review", "pleiades-science", None, T0 + timedelta(seconds=1)),
         ("in_review", "accepted", "pleiades-science", None, T0 + timedelta(seconds=2)),
         ("accepted", "ordered", "pleiades-science", "ord-1", T0 + timedelta(seconds=3))]
+
+
+def test_an_answer_and_a_cancellation_are_published_with_who_did_them():
+    r = Request.submit(id="r1", title="Dunes", mission="pleiades", aoi=AOI, area_km2=89.5,
+                       requester=Requester("alice", "ent-1", "scientific"), at=T0)
+    r.review_opened("pleiades-science", T0 + timedelta(seconds=1))
+    r.decided("information-requested", "which season?", 0.0, "pleiades-science", T0 + timedelta(seconds=2))
+    r.events.clear()
+    r.provide_information("summer", "alice", T0 + timedelta(seconds=3))
+    r.cancel("funding withdrawn", "alice", T0 + timedelta(seconds=4))
+    out = outgoing(r.events)
+    assert [o.event.type for o in out] == [contract.INFORMATION_PROVIDED, contract.REQUEST_STATUS_CHANGED,
+                                           contract.REQUEST_CANCELLED, contract.REQUEST_STATUS_CHANGED]
+    assert contract.InformationProvidedV1.model_validate(out[0].event.data) == contract.InformationProvidedV1(
+        request_id="r1", answer="summer", provided_by="alice", provided_at=T0 + timedelta(seconds=3))
+    assert contract.RequestCancelledV1.model_validate(out[2].event.data) == contract.RequestCancelledV1(
+        request_id="r1", reason="funding withdrawn", cancelled_by="alice", cancelled_at=T0 + timedelta(seconds=4))
+    moves = [contract.RequestStatusChangedV1.model_validate(o.event.data) for o in (out[1], out[3])]
+    assert [(m.previous_status, m.status) for m in moves] == [("information_requested", "in_review"),
+                                                              ("in_review", "cancelled")]

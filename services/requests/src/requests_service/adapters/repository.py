@@ -14,7 +14,7 @@ from dinamis_common.messaging.outbox import AggregateStore
 from pymongo import ASCENDING, DESCENDING
 
 from requests_service.adapters.translators import outgoing
-from requests_service.domain.model import HistoryEntry, Request, Requester, Status
+from requests_service.domain.model import SERVICE, HistoryEntry, Request, Requester, Status
 
 _STATE = ("title", "mission", "aoi", "area_km2", "submitted_at", "status", "cell", "order_id",
           "accepted_area_km2", "fingerprint")
@@ -27,7 +27,7 @@ def to_document(r: Request) -> dict[str, Any]:
     doc["owner_id"] = r.requester.user_id
     doc["requester"] = {"user_id": r.requester.user_id, "entity_id": r.requester.entity_id,
                         "entity_category": r.requester.entity_category}
-    doc["history"] = [{"status": str(h.status), "at": h.at, "note": h.note} for h in r.history]
+    doc["history"] = [{"status": str(h.status), "at": h.at, "note": h.note, "by": h.by} for h in r.history]
     return doc
 
 
@@ -44,7 +44,8 @@ def from_document(doc: dict[str, Any]) -> Request:
         cell=doc.get("cell"),
         order_id=doc.get("order_id"),
         accepted_area_km2=doc.get("accepted_area_km2"),
-        history=[HistoryEntry(Status(h["status"]), h["at"], h.get("note", "")) for h in doc.get("history", [])],
+        history=[HistoryEntry(Status(h["status"]), h["at"], h.get("note", ""), h.get("by", SERVICE))
+                 for h in doc.get("history", [])],
         fingerprint=doc.get("fingerprint", ""),
         version=doc.get("version", 0),
         seen_events=set(doc.get("applied_events", [])),

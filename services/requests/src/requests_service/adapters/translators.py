@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from dinamis_common.messaging.envelope import CloudEvent
 from dinamis_common.messaging.outbox import Outgoing
 from dinamis_contracts import requests as contract
 from dinamis_contracts.base import Payload
 
-from requests_service.domain.model import RequestSubmitted, StatusChanged
+from requests_service.domain.model import InformationProvided, RequestCancelled, RequestSubmitted, StatusChanged
 
 
 def _wire(kind: str, subject: str, payload: Payload) -> Outgoing:
@@ -31,11 +32,23 @@ def status_changed(e: StatusChanged) -> Outgoing:
         order_id=e.order_id, changed_at=e.at))
 
 
+def information_provided(e: InformationProvided) -> Outgoing:
+    return _wire(contract.INFORMATION_PROVIDED, e.request_id, contract.InformationProvidedV1(
+        request_id=e.request_id, answer=e.answer, provided_by=e.provided_by, provided_at=e.provided_at))
+
+
+def request_cancelled(e: RequestCancelled) -> Outgoing:
+    return _wire(contract.REQUEST_CANCELLED, e.request_id, contract.RequestCancelledV1(
+        request_id=e.request_id, reason=e.reason, cancelled_by=e.cancelled_by, cancelled_at=e.cancelled_at))
+
+
+_TRANSLATORS: dict[type, Callable[[Any], Outgoing]] = {
+    RequestSubmitted: request_submitted,
+    StatusChanged: status_changed,
+    InformationProvided: information_provided,
+    RequestCancelled: request_cancelled,
+}
+
+
 def outgoing(events: Iterable[object]) -> list[Outgoing]:
-    out = []
-    for event in events:
-        if isinstance(event, RequestSubmitted):
-            out.append(request_submitted(event))
-        elif isinstance(event, StatusChanged):
-            out.append(status_changed(event))
-    return out
+    return [_TRANSLATORS[type(event)](event) for event in events]

@@ -20,3 +20,11 @@ class ConcurrentUpdate(RequestsError):
 
 class NotEligible(RequestsError):
     """The requester's entity may not order (yet): no entity, unknown, not approved, or not for this mission."""
+
+
+class IllegalTransition(RequestsError):
+    """What was asked cannot be done in the request's current status (the message says why)."""
+
+
+class NotRequester(RequestsError):
+    """Only the person who submitted the request may do this."""

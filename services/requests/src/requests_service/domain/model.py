@@ -1,18 +1,40 @@
-"""A request for imagery and its life: submitted → in_review → accepted/rejected → ordered.
+"""A request for imagery and its life, as its requester follows it.
 
-Events from other services may arrive out of order (the order event on one topic can
-overtake the decision on another): the status only ever moves forward, while the history
-keeps every step with its time.
+    submitted → in_review ⇄ information_requested → accepted | partially_accepted | rejected → ordered
+    (any status before ordered and not rejected) → cancelled
+
+**How the status moves.** Each status belongs to a *stage*: submitted (0), review (1: in_review,
+information_requested), decided (2: accepted, partially_accepted, rejected), ordered (3).
+``cancelled`` is final. An upstream event moves the request when
+
+* it leads to a later stage than the current one, or
+* it is the cell's question (decision ``information-requested``) while the request is in review.
+
+The only move back to ``in_review`` is the requester's own answer (``provide_information``), and
+it is allowed only while the request is ``information_requested``. The loop can go round any
+number of times and still never goes backwards: the cell asks again only after it received the
+answer (the answer is what reopens its case), so a question reaching this service is newer than
+every answer already recorded. A redelivered question is recognised by its event id and applied
+once. Events from other topics that arrive late (an order overtaking its decision, a case opening
+after the decision) never move the status back. Nothing moves a request out of ``cancelled``:
+an order or a decision arriving after the cancellation is only recorded in the history.
+
+**History.** Every step is kept with its time, who made it (``by``: the requester for their own
+actions, the decider or the service that announced it otherwise) and a note. A step that moved
+the status is appended (the order in which it happened here); a step that arrived late is placed
+at its time.
 """
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from requests_service.domain.access import STAFF
+from requests_service.domain.errors import IllegalTransition
 
 
 class Status(StrEnum):
@@ -20,25 +42,45 @@ class Status(StrEnum):
     IN_REVIEW = "in_review"
     INFORMATION_REQUESTED = "information_requested"
     ACCEPTED = "accepted"
+    PARTIALLY_ACCEPTED = "partially_accepted"
     REJECTED = "rejected"
     ORDERED = "ordered"
+    CANCELLED = "cancelled"
 
 
-_RANK = {
+_STAGE = {
     Status.SUBMITTED: 0,
     Status.IN_REVIEW: 1,
-    Status.INFORMATION_REQUESTED: 2,
-    Status.ACCEPTED: 3,
-    Status.REJECTED: 3,
-    Status.ORDERED: 4,
+    Status.INFORMATION_REQUESTED: 1,
+    Status.ACCEPTED: 2,
+    Status.PARTIALLY_ACCEPTED: 2,
+    Status.REJECTED: 2,
+    Status.ORDERED: 3,
 }
 
 DECISION_STATUS = {
     "accepted": Status.ACCEPTED,
-    "accepted-partially": Status.ACCEPTED,
+    "accepted-partially": Status.PARTIALLY_ACCEPTED,
     "rejected": Status.REJECTED,
     "information-requested": Status.INFORMATION_REQUESTED,
 }
+
+Party = Literal["requester", "cell", "operator", "airbus"]
+
+WHO_MUST_ACT: dict[Status, Party | None] = {
+    Status.SUBMITTED: "cell",
+    Status.IN_REVIEW: "cell",
+    Status.INFORMATION_REQUESTED: "requester",
+    Status.ACCEPTED: "operator",
+    Status.PARTIALLY_ACCEPTED: "operator",
+    Status.ORDERED: "airbus",
+    Status.REJECTED: None,
+    Status.CANCELLED: None,
+}
+
+SERVICE = "requests"  # ``by`` of a step nobody in particular made
+ARBITRATION = "arbitration"
+PROVISIONING = "provisioning"
 
 
 @dataclass
@@ -46,6 +88,7 @@ class HistoryEntry:
     status: Status
     at: datetime
     note: str = ""
+    by: str = SERVICE
 
 
 @dataclass(frozen=True)
@@ -70,7 +113,7 @@ class RequestSubmitted:
 
 @dataclass(frozen=True)
 class StatusChanged:
-    """The request moved forward, with the cell reviewing it and its order as they were then."""
+    """The request's status moved, with the cell reviewing it and its order as they were then."""
 
     request_id: str
     previous: Status
@@ -78,6 +121,29 @@ class StatusChanged:
     at: datetime
     cell: str | None
     order_id: str | None
+
+
+@dataclass(frozen=True)
+class InformationProvided:
+    """The requester answered the cell's question: the case goes back to review."""
+
+    request_id: str
+    answer: str
+    provided_by: str
+    provided_at: datetime
+
+
+@dataclass(frozen=True)
+class RequestCancelled:
+    """The requester withdrew the request before it was ordered."""
+
+    request_id: str
+    reason: str
+    cancelled_by: str
+    cancelled_at: datetime
+
+
+Event = RequestSubmitted | StatusChanged | InformationProvided | RequestCancelled
 
 
 @dataclass
@@ -97,38 +163,98 @@ class Request:
     fingerprint: str = ""
     version: int = 0
     seen_events: set[str] = field(default_factory=set)
-    events: list[RequestSubmitted | StatusChanged] = field(default_factory=list, repr=False)
+    events: list[Event] = field(default_factory=list, repr=False)
 
     @classmethod
     def submit(cls, *, id: str, title: str, mission: str, aoi: dict[str, Any], area_km2: float,
                requester: Requester, at: datetime, fingerprint: str = "") -> Request:
         request = cls(id=id, title=title, mission=mission, aoi=aoi, area_km2=area_km2, requester=requester,
                       submitted_at=at, fingerprint=fingerprint,
-                      history=[HistoryEntry(Status.SUBMITTED, at, "request submitted")])
+                      history=[HistoryEntry(Status.SUBMITTED, at, "request submitted", requester.user_id)])
         request.events.append(RequestSubmitted(id, title, mission, aoi, area_km2, requester, at))
         return request
 
-    def _move(self, status: Status, at: datetime, note: str) -> None:
-        self.history.append(HistoryEntry(status, at, note))
-        self.history.sort(key=lambda h: (h.at, _RANK[h.status]))
-        if _RANK[status] > _RANK[self.status]:
-            self.events.append(StatusChanged(self.id, self.status, status, at, self.cell, self.order_id))
-            self.status = status
+    @property
+    def who_must_act(self) -> Party | None:
+        return WHO_MUST_ACT[self.status]
 
+    # -- the rule ------------------------------------------------------------------------------
+    def _moves_to(self, status: Status) -> bool:
+        if self.status is Status.CANCELLED:
+            return False
+        if _STAGE[status] > _STAGE[self.status]:
+            return True
+        return self.status is Status.IN_REVIEW and status is Status.INFORMATION_REQUESTED
+
+    def _become(self, status: Status, at: datetime, note: str, by: str) -> None:
+        self.history.append(HistoryEntry(status, at, note, by))
+        self.events.append(StatusChanged(self.id, self.status, status, at, self.cell, self.order_id))
+        self.status = status
+
+    def _record_late(self, entry: HistoryEntry) -> None:
+        self.history.insert(bisect.bisect_right([h.at for h in self.history], entry.at), entry)
+
+    def _upstream(self, status: Status, at: datetime, note: str, by: str) -> None:
+        if self._moves_to(status):
+            self._become(status, at, note, by)
+        else:
+            if self.status is Status.CANCELLED:
+                note += " (after the cancellation: the request stays cancelled)"
+            self._record_late(HistoryEntry(status, at, note, by))
+
+    # -- what other services announce ----------------------------------------------------------
     def review_opened(self, cell: str, at: datetime) -> None:
-        self.cell = cell
-        self._move(Status.IN_REVIEW, at, f"in review by the {cell} cell")
+        self.cell = self.cell or cell
+        self._upstream(Status.IN_REVIEW, at, f"in review by the {cell} cell", ARBITRATION)
 
-    def decided(self, decision: str, reason: str, accepted_area_km2: float, cell: str, at: datetime) -> None:
+    def decided(self, decision: str, reason: str, accepted_area_km2: float, cell: str, at: datetime,
+                decided_by: str = "") -> None:
         self.cell = self.cell or cell
         status = DECISION_STATUS[decision]
-        if status is Status.ACCEPTED:
+        if status in (Status.ACCEPTED, Status.PARTIALLY_ACCEPTED) and self.status is not Status.CANCELLED:
             self.accepted_area_km2 = accepted_area_km2
-        self._move(status, at, f"{decision}: {reason}" if reason else decision)
+        self._upstream(status, at, f"{decision}: {reason}" if reason else decision, decided_by or ARBITRATION)
 
     def ordered(self, order_id: str, at: datetime) -> None:
-        self.order_id = order_id
-        self._move(Status.ORDERED, at, f"order {order_id} recorded")
+        self.order_id = self.order_id or order_id
+        self._upstream(Status.ORDERED, at, f"order {order_id} recorded", PROVISIONING)
+
+    # -- what the requester does ---------------------------------------------------------------
+    def provide_information(self, answer: str, by: str, at: datetime) -> bool:
+        """Answer the cell's question: back to review. ``False``: this very answer was the last one
+        given and nothing was asked since (a repeated call changes nothing)."""
+        note = f"answer: {answer}"
+        if self.status is not Status.INFORMATION_REQUESTED:
+            if self._last_answer() == (by, note):
+                return False
+            raise IllegalTransition(f"the request is {self.status.replace('_', ' ')}: information can be "
+                                    "provided only while the cell is asking for it")
+        self.events.append(InformationProvided(self.id, answer, by, at))
+        self._become(Status.IN_REVIEW, at, note, by)
+        return True
+
+    def _last_answer(self) -> tuple[str, str] | None:
+        for h in reversed(self.history):
+            if h.status is Status.INFORMATION_REQUESTED:
+                return None  # a question came after the last answer
+            if h.status is Status.IN_REVIEW and h.by == self.requester.user_id:
+                return h.by, h.note
+        return None
+
+    def cancel(self, reason: str, by: str, at: datetime) -> bool:
+        """Withdraw the request before it is ordered. ``False``: it is cancelled already."""
+        if self.status is Status.CANCELLED:
+            return False
+        if self.status is Status.ORDERED:
+            raise IllegalTransition("already ordered: it can no longer be cancelled")
+        if self.status is Status.REJECTED:
+            raise IllegalTransition("already rejected: there is nothing left to cancel")
+        self.events.append(RequestCancelled(self.id, reason, by, at))
+        self._become(Status.CANCELLED, at, f"cancelled: {reason}", by)
+        return True
 
     def visible_to(self, user_id: str, roles: frozenset[str]) -> bool:
         return self.requester.user_id == user_id or bool(roles & STAFF)
+
+    def is_requester(self, user_id: str) -> bool:
+        return self.requester.user_id == user_id

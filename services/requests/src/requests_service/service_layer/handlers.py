@@ -16,7 +16,13 @@ from uuid6 import uuid7
 from requests_service.domain.access import Actor
 from requests_service.domain.aoi import parse_aoi
 from requests_service.domain.entities import Entity, eligibility, may_submit
-from requests_service.domain.errors import ConcurrentUpdate, IdempotencyKeyReused, NotEligible, RequestNotFound
+from requests_service.domain.errors import (
+    ConcurrentUpdate,
+    IdempotencyKeyReused,
+    NotEligible,
+    NotRequester,
+    RequestNotFound,
+)
 from requests_service.domain.model import Request, Requester
 from requests_service.service_layer.context import Requests
 
@@ -88,6 +94,33 @@ async def apply_event(ctx: Requests, request_id: str, event_id: str, change: Cal
         if await ctx.requests.save(request, applied_event=event_id):
             return True
     raise ConcurrentUpdate(f"request {request_id} kept changing under event {event_id}")
+
+
+async def _requester_acts(ctx: Requests, request_id: str, actor: Actor, what: str,
+                          act: Callable[[Request], bool], attempts: int = 5) -> Request:
+    """The requester's own action on their request, on its current state (read afresh: a cached copy
+    could be behind a replica's change and refuse wrongly). ``act`` answers ``False`` when the request
+    already is as asked (a repeated call): nothing is stored, the request is returned as it is.
+    Two replicas acting at once: one claims the next version, the other reads again and decides anew."""
+    for _ in range(attempts):
+        request = await visible_request(ctx, request_id, actor)
+        if not request.is_requester(actor.subject):
+            raise NotRequester(f"only the requester of {request_id} may {what}")
+        if not act(request) or await ctx.requests.save(request):
+            return request
+    raise ConcurrentUpdate(f"request {request_id} kept changing: try again")
+
+
+async def provide_information(ctx: Requests, request_id: str, actor: Actor, answer: str) -> Request:
+    """The requester answers the cell's question: the request goes back to review."""
+    return await _requester_acts(ctx, request_id, actor, "answer for it",
+                                 lambda r: r.provide_information(answer, actor.subject, ctx.clock()))
+
+
+async def cancel(ctx: Requests, request_id: str, actor: Actor, reason: str) -> Request:
+    """The requester withdraws the request (before it is ordered); cancelling it again changes nothing."""
+    return await _requester_acts(ctx, request_id, actor, "cancel it",
+                                 lambda r: r.cancel(reason, actor.subject, ctx.clock()))
 
 
 async def visible_request(ctx: Requests, request_id: str, actor: Actor) -> Request:

@@ -1,4 +1,4 @@
-"""``/api/requests``: submit a request, read one, list one's own."""
+"""``/api/requests``: submit a request, read one, list one's own; answer the cell, cancel."""
 
 from __future__ import annotations
 
@@ -7,7 +7,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Response, status
 
-from requests_service.entrypoints.api.schemas import RequestCreate, RequestPage, RequestPublic
+from requests_service.entrypoints.api.schemas import (
+    CancellationCreate,
+    InformationCreate,
+    RequestCreate,
+    RequestPage,
+    RequestPublic,
+)
 from requests_service.entrypoints.deps import Ctx, CurrentActor
 from requests_service.service_layer import handlers
 
@@ -48,3 +54,17 @@ async def list_requests(
     items = await handlers.own_requests(ctx, actor, limit, before)
     next_before = items[-1].submitted_at if len(items) == limit else None
     return RequestPage(items=[RequestPublic.of(r) for r in items], next_before=next_before)
+
+
+@router.post("/{request_id}/information", response_model=RequestPublic,
+             summary="Answer the cell's question (the requester, while information is requested): back to review")
+async def provide_information(request_id: Annotated[str, Path(max_length=64)], body: InformationCreate, ctx: Ctx,
+                              actor: CurrentActor) -> RequestPublic:
+    return RequestPublic.of(await handlers.provide_information(ctx, request_id, actor, body.answer))
+
+
+@router.post("/{request_id}/cancel", response_model=RequestPublic,
+             summary="Cancel the request (the requester, before it is ordered); cancelling again changes nothing")
+async def cancel_request(request_id: Annotated[str, Path(max_length=64)], body: CancellationCreate, ctx: Ctx,
+                         actor: CurrentActor) -> RequestPublic:
+    return RequestPublic.of(await handlers.cancel(ctx, request_id, actor, body.reason))

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from requests_service.domain.model import Request
+from requests_service.domain.model import Party, Request
+
+MAX_ANSWER = 4000
+MAX_REASON = 1000
 
 
 class RequestCreate(BaseModel):
@@ -18,10 +21,25 @@ class RequestCreate(BaseModel):
     aoi: dict[str, Any] = Field(description="GeoJSON Polygon or MultiPolygon in WGS 84, at most 999 vertices")
 
 
+class InformationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    answer: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_ANSWER)] = Field(
+        description="the answer to the cell's question")
+
+
+class CancellationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_REASON)] = Field(
+        description="why the request is withdrawn")
+
+
 class HistoryPublic(BaseModel):
     status: str
     at: datetime
     note: str
+    by: str = Field(description="the requester for their own steps, else the decider or the service that said so")
 
 
 class RequestPublic(BaseModel):
@@ -31,6 +49,8 @@ class RequestPublic(BaseModel):
     aoi: dict[str, Any]
     area_km2: float
     status: str
+    who_must_act: Party | None = Field(description="whose move it is: requester, cell, operator, airbus; "
+                                                   "null when nobody's (rejected, cancelled)")
     cell: str | None
     order_id: str | None
     accepted_area_km2: float | None
@@ -42,9 +62,9 @@ class RequestPublic(BaseModel):
     def of(cls, r: Request) -> RequestPublic:
         return cls(
             id=r.id, title=r.title, mission=r.mission, aoi=r.aoi, area_km2=r.area_km2, status=str(r.status),
-            cell=r.cell, order_id=r.order_id, accepted_area_km2=r.accepted_area_km2,
+            who_must_act=r.who_must_act, cell=r.cell, order_id=r.order_id, accepted_area_km2=r.accepted_area_km2,
             entity_id=r.requester.entity_id, submitted_at=r.submitted_at,
-            history=[HistoryPublic(status=str(h.status), at=h.at, note=h.note) for h in r.history],
+            history=[HistoryPublic(status=str(h.status), at=h.at, note=h.note, by=h.by) for h in r.history],
         )
 
 

@@ -18,7 +18,8 @@ def handler(ctx: Requests) -> Handler:
 
     async def decided(p: arb.DecisionRecordedV1, event: CloudEvent) -> None:
         await apply(ctx, p.request_id, event,
-                    lambda r: r.decided(p.decision, p.reason, p.accepted_area_km2, p.cell, p.decided_at))
+                    lambda r: r.decided(p.decision, p.reason, p.accepted_area_km2, p.cell, p.decided_at,
+                                        p.decided_by))
 
     return dispatch({arb.CASE_OPENED: (arb.CaseOpenedV1, opened),
                      arb.DECISION_RECORDED: (arb.DecisionRecordedV1, decided)})
