@@ -6,16 +6,33 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dinamis_common.runtime import Runtime
-from dinamis_contracts import arbitration, requests, topics
+from dinamis_contracts import arbitration, quota, requests, topics
 from fastapi import FastAPI
 from opentelemetry.sdk.trace.export import SpanExporter
 
+from arbitration_service.adapters.ledger_repository import MongoLedgerRepository
 from arbitration_service.adapters.repository import MongoCaseRepository
+from arbitration_service.domain.errors import (
+    CaseNotFound,
+    ConcurrentUpdate,
+    DecisionConflict,
+    InvalidDecision,
+    NotYourCell,
+    UnknownCell,
+)
+from arbitration_service.domain.ledger import ExceedsHold, LedgerError, QuotaExceeded
 from arbitration_service.domain.model import AutoRule
-from arbitration_service.entrypoints.api import cases
+from arbitration_service.domain.policy import QuotaPolicy, UnknownPeriod
+from arbitration_service.entrypoints.api import burndown, cases, cells
+from arbitration_service.entrypoints.consumers import ledger as from_ledger
 from arbitration_service.entrypoints.consumers import requests as from_requests
-from arbitration_service.service_layer.context import Arbitration
+from arbitration_service.service_layer.context import Arbitration, QueuePolicy
+from arbitration_service.service_layer.quotas import Quotas
 from arbitration_service.settings import Settings
+
+ERRORS = {CaseNotFound: 404, UnknownCell: 404, NotYourCell: 403, InvalidDecision: 422, DecisionConflict: 409,
+          ConcurrentUpdate: 409}
+QUOTA_ERRORS = {QuotaExceeded: 409, ExceedsHold: 409, LedgerError: 422, UnknownPeriod: 422}
 
 
 @dataclass(frozen=True)
@@ -24,19 +41,30 @@ class Container:
     runtime: Runtime
     context: Arbitration
     cases: MongoCaseRepository
+    quotas: Quotas
+    ledgers: MongoLedgerRepository
 
 
 def bootstrap(settings: Settings, span_exporter: SpanExporter | None = None) -> Container:
     runtime = Runtime(settings, span_exporter, topics=topics)
     repository = MongoCaseRepository(runtime.store("cases"))
-    ctx = Arbitration(cases=repository,
-                      rule=AutoRule(settings.arbitration_auto_accept, settings.arbitration_auto_accept_max_km2))
+    rule = AutoRule(settings.arbitration_auto_accept, settings.arbitration_auto_accept_max_km2,
+                    settings.arbitration_auto_accept_rule)
+    queue = QueuePolicy(settings.arbitration_pace_days, settings.arbitration_default_decisions_per_day,
+                        settings.arbitration_queue_max_cases)
+    ctx = Arbitration(cases=repository, rule=rule, queue=queue)
     runtime.publishes(arbitration.TOPIC)
     runtime.subscribe(requests.TOPIC, from_requests.GROUP, from_requests.handler(ctx))
-    return Container(settings, runtime, ctx, repository)
+    ledgers = MongoLedgerRepository(runtime.store("quota_ledgers"))
+    quotas = Quotas(ledgers, QuotaPolicy.from_config(settings.arbitration_quota_policy), ctx.clock)
+    runtime.publishes(quota.TOPIC)
+    runtime.subscribe(arbitration.TOPIC, from_ledger.HOLDS, from_ledger.decisions(quotas))
+    runtime.subscribe(requests.TOPIC, from_ledger.RELEASES, from_ledger.cancellations(quotas))
+    return Container(settings, runtime, ctx, repository, quotas, ledgers)
 
 
 def create_app(settings: Settings | None = None, span_exporter: SpanExporter | None = None) -> FastAPI:
     c = bootstrap(settings or Settings(), span_exporter)
-    return c.runtime.create_app(title="DINAMIS arbitration", routers=[cases.router], indexed=[c.cases],
-                                context=c.context)
+    return c.runtime.create_app(title="DINAMIS arbitration", routers=[cases.router, cells.router, burndown.router],
+                                indexed=[c.cases, c.ledgers], error_table={**ERRORS, **QUOTA_ERRORS},
+                                context=c.context, quotas=c.quotas)

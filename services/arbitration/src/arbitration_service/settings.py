@@ -1,4 +1,7 @@
+from typing import Any
+
 from dinamis_common.settings import ServiceSettings
+from pydantic import Field
 
 
 class Settings(ServiceSettings):
@@ -6,3 +9,25 @@ class Settings(ServiceSettings):
     http_port: int = 8004
     arbitration_auto_accept: bool = True
     arbitration_auto_accept_max_km2: float = 10_000.0
+    arbitration_auto_accept_rule: str = Field(default="max-area", min_length=1, max_length=64,
+                                              description="the rule's name: its decisions are by 'rule:<name>'")
+    arbitration_pace_days: int = Field(default=14, ge=1, le=365,
+                                       description="days over which a cell's pace of decisions is measured")
+    arbitration_default_decisions_per_day: float = Field(
+        default=2.0, gt=0, description="the pace assumed for a cell that decided nothing in those days")
+    arbitration_queue_max_cases: int = Field(default=500, ge=1, le=500,
+                                             description="cases in review read at most for one queue")
+    # The quota ledger's policy (arbitration_service.domain.policy): each value valid from a date on.
+    # Free volumes per request: ../shared/domain/BRIEF.md; budgets per cell and period: defaults to revise.
+    arbitration_quota_policy: dict[str, Any] = Field(default_factory=lambda: {
+        "periods": {"pleiades": [{"from": "2016-01-01", "value": "quarter"}],
+                    "spot-6-7": [{"from": "2016-01-01", "value": "year"}]},
+        "budgets_km2": {"pleiades-science": {"pleiades": [{"from": "2016-01-01", "value": 250_000}]},
+                        "institutional": {"pleiades": [{"from": "2016-01-01", "value": 250_000}],
+                                          "spot-6-7": [{"from": "2016-01-01", "value": 2_000_000}]},
+                        "spot-science": {"spot-6-7": [{"from": "2016-01-01", "value": 2_000_000}]}},
+        "free_km2": {"pleiades": {"archive": [{"from": "2016-01-01", "value": 500}],
+                                  "tasking": [{"from": "2016-01-01", "value": 250}]},
+                     "spot-6-7": {"archive": [{"from": "2016-01-01", "value": 5_000}],
+                                  "tasking": [{"from": "2016-01-01", "value": 2_000}]}},
+    }, description="quota periods, budgets (km² per cell and period) and free volumes, each valid from a date")

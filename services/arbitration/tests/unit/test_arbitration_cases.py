@@ -1,4 +1,4 @@
-"""Which cell reviews a request, and what the automatic rule decides."""
+"""Which cell reviews a request, and what the automatic rule decides (recorded as by ``rule:<name>``)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 import pytest
 from arbitration_service.domain.access import Actor
 from arbitration_service.domain.model import AutoRule, Case, CaseOpened, DecisionRecorded, route
-from arbitration_service.service_layer.context import Arbitration
 from arbitration_service.service_layer.handlers import OpenCase, list_cases, open_case
 
 NOW = datetime(2026, 5, 1, tzinfo=UTC)
@@ -32,16 +31,21 @@ def test_the_automatic_rule_accepts_up_to_its_threshold():
     case = open_one(500, AutoRule(True, 500))
     assert case.status == "decided"
     assert (case.decision.decision, case.decision.decided_by, case.decision.accepted_area_km2) == \
-        ("accepted", "auto-rule", 500)
+        ("accepted", "rule:max-area", 500)
     assert case.events == [
         CaseOpened("r1", "r1", "pleiades-science", "pleiades", 500, NOW),
         DecisionRecorded("r1", "r1", "pleiades-science", "pleiades", "accepted",
-                         "automatic acceptance: 500 km² ≤ 500 km²", "auto-rule", NOW, 500)]
+                         "automatic acceptance: 500 km² ≤ 500 km²", "rule:max-area", NOW, 500)]
+    assert [(s.status, s.by) for s in case.history] == [("in-review", "u"), ("decided", "rule:max-area")]
+
+
+def test_the_rule_is_recorded_under_its_configured_name():
+    assert open_one(5, AutoRule(True, 500, "small-archive")).decision.decided_by == "rule:small-archive"
 
 
 def test_a_larger_request_waits_for_a_person():
     case = open_one(501, AutoRule(True, 500))
-    assert case.status == "open" and case.decision is None
+    assert case.status == "in-review" and case.decision is None
     assert [type(e) for e in case.events] == [CaseOpened]
 
 
@@ -49,31 +53,15 @@ def test_a_disabled_rule_decides_nothing():
     assert open_one(1, AutoRule(False, 500)).decision is None
 
 
-class InMemoryCases:
-    def __init__(self) -> None:
-        self.cases: dict[str, Case] = {}
-
-    async def add(self, case: Case) -> bool:
-        if case.id in self.cases:
-            return False
-        self.cases[case.id] = case
-        return True
-
-    async def list(self, cells, limit):
-        return [c for c in self.cases.values() if cells is None or c.cell in cells][:limit]
-
-
-async def test_a_submission_delivered_twice_opens_one_case():
-    ctx = Arbitration(InMemoryCases(), AutoRule(), clock=lambda: NOW)
+async def test_a_submission_delivered_twice_opens_one_case(ctx):
     cmd = OpenCase(request_id="r1", mission="spot-6-7", area_km2=10.0,
                    requester={"user_id": "u", "entity_category": "institutional"})
     assert await open_case(ctx, cmd)
     assert not await open_case(ctx, cmd)
-    assert list(ctx.cases.cases) == ["r1"] and ctx.cases.cases["r1"].cell == "institutional"
+    assert list(ctx.cases.rows) == ["r1"] and ctx.cases.rows["r1"].cell == "institutional"
 
 
-async def test_an_arbiter_reads_the_cases_of_their_cells_and_an_administrator_every_cell():
-    ctx = Arbitration(InMemoryCases(), AutoRule(False), clock=lambda: NOW)
+async def test_an_arbiter_reads_the_cases_of_their_cells_and_an_administrator_every_cell(ctx):
     for request_id, category in (("r1", "scientific"), ("r2", "institutional")):
         await open_case(ctx, OpenCase(request_id, "pleiades", 5.0, {"user_id": "u", "entity_category": category}))
     arbiter = Actor("a", frozenset({"arbiter"}), frozenset({"pleiades-science"}))

@@ -24,5 +24,5 @@ def test_an_automatically_accepted_case_announces_its_opening_then_its_decision(
     assert decided.event.type == contract.DECISION_RECORDED
     assert contract.DecisionRecordedV1.model_validate(decided.event.data) == contract.DecisionRecordedV1(
         case_id="r9", request_id="r9", cell="spot-science", mission="spot-6-7", decision="accepted",
-        reason="automatic acceptance: 12.5 km² ≤ 100 km²", decided_by="auto-rule", decided_at=NOW,
+        reason="automatic acceptance: 12.5 km² ≤ 100 km²", decided_by="rule:max-area", decided_at=NOW,
         accepted_area_km2=12.5)

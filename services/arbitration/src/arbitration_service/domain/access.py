@@ -1,10 +1,13 @@
-"""Who sees which cases: an arbiter the cases of their own cells, an administrator every cell's."""
+"""Who sees and decides which cases: an arbiter those of their own cells, an administrator every cell's."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from arbitration_service.domain.errors import NotYourCell
+
 CASE_READERS = ("arbiter", "admin")
+DECIDERS = ("arbiter", "admin")
 
 
 @dataclass(frozen=True)
@@ -16,3 +19,12 @@ class Actor:
     def visible_cells(self) -> frozenset[str] | None:
         """The cells whose cases this actor may read; ``None``: every cell."""
         return None if "admin" in self.roles else self.cells
+
+    def sits_in(self, cell: str) -> bool:
+        return "admin" in self.roles or ("arbiter" in self.roles and cell in self.cells)
+
+    def must_sit_in(self, cell: str, doing: str) -> None:
+        if not self.sits_in(cell):
+            mine = ", ".join(sorted(self.cells)) if self.cells and "arbiter" in self.roles else "no cell"
+            raise NotYourCell(f"only the arbiters of the {cell} cell (or an administrator) may {doing}; "
+                              f"you sit in {mine}")

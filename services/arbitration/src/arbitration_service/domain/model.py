@@ -1,18 +1,37 @@
-"""Instruction cases: which cell reviews a request, and what it decided.
+"""Instruction cases: which cell reviews a request, what it decided, who, when and why.
 
 Routing (BRIEF.md): Pléiades for scientists → ``pleiades-science`` (CNES ISIS);
 SPOT 6/7 for scientists → ``spot-science``; everything for institutional
 non-scientific users → ``institutional``.
+
+A case waits ``in-review`` for its cell. Its decisions are kept, never changed: a final one
+(accepted, accepted-partially, rejected) closes it as ``decided``; ``information-requested`` makes
+it wait for the requester (``awaiting-information``) until their answer sends it back to review.
+A cancelled request closes its case as ``cancelled``. What may not happen now raises
+:class:`DecisionConflict` with the reason.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
+from arbitration_service.domain.errors import DecisionConflict, InvalidDecision
+
 CELLS = ("pleiades-science", "institutional", "spot-science")
-AUTO_ARBITER = "auto-rule"
+INFORMATION_REQUESTED = "information-requested"
+FINAL_DECISIONS = frozenset({"accepted", "accepted-partially", "rejected"})
+DECISIONS = FINAL_DECISIONS | {INFORMATION_REQUESTED}
+MAX_REASON = 2000
+
+
+class Status(StrEnum):
+    IN_REVIEW = "in-review"  # waits for its cell
+    AWAITING_INFORMATION = "awaiting-information"  # waits for the requester's answer
+    DECIDED = "decided"  # finally decided
+    CANCELLED = "cancelled"  # withdrawn by the requester
 
 
 def route(mission: str, entity_category: str) -> str:
@@ -23,11 +42,16 @@ def route(mission: str, entity_category: str) -> str:
 
 @dataclass(frozen=True)
 class AutoRule:
-    """The skeleton's automatic decision: accept any request up to ``max_area_km2``.
-    Larger ones wait for a person in the cell."""
+    """An automatic decision (configuration): accept any request up to ``max_area_km2``, recorded
+    as decided by ``rule:<name>``. Larger ones wait for a person in the cell."""
 
     enabled: bool = True
     max_area_km2: float = 10_000.0
+    name: str = "max-area"
+
+    @property
+    def decided_by(self) -> str:
+        return f"rule:{self.name}"
 
     def decide(self, area_km2: float) -> tuple[str, str] | None:
         if not self.enabled or area_km2 > self.max_area_km2:
@@ -49,7 +73,7 @@ class CaseOpened:
 
 @dataclass(frozen=True)
 class DecisionRecorded:
-    """The cell (or the automatic rule) decided about a request."""
+    """The cell (or an automatic rule) decided about a request."""
 
     case_id: str
     request_id: str
@@ -62,13 +86,54 @@ class DecisionRecorded:
     accepted_area_km2: float
 
 
-@dataclass
+@dataclass(frozen=True)
 class Decision:
+    """One decision, as recorded: never changed afterwards."""
+
     decision: str
     reason: str
-    decided_by: str
+    decided_by: str  # the arbiter's user id, or ``rule:<name>``
     decided_at: datetime
     accepted_area_km2: float
+
+    @property
+    def final(self) -> bool:
+        return self.decision in FINAL_DECISIONS
+
+    @property
+    def by_a_person(self) -> bool:
+        return not self.decided_by.startswith("rule:")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One line of a case's history: the status it moved to (or stayed in), when, by whom, why."""
+
+    status: str
+    at: datetime
+    by: str
+    note: str
+
+
+def _checked(decision: str, reason: str, area_km2: float, accepted_area_km2: float | None) -> tuple[str, float]:
+    """The reason (stripped) and the accepted area of a decision, or why it cannot be recorded."""
+    if decision not in DECISIONS:
+        raise InvalidDecision(f"unknown decision {decision!r}: one of {', '.join(sorted(DECISIONS))}")
+    reason = reason.strip()
+    if len(reason) > MAX_REASON:
+        raise InvalidDecision(f"the reason has {len(reason)} characters; at most {MAX_REASON}")
+    if decision != "accepted" and not reason:
+        what = "the question to the requester" if decision == INFORMATION_REQUESTED else "a reason"
+        raise InvalidDecision(f"a decision '{decision}' needs {what} in 'reason'")
+    if decision == "accepted-partially":
+        if accepted_area_km2 is None or not 0 < accepted_area_km2 < area_km2:
+            raise InvalidDecision(f"a partial acceptance needs 'accepted_area_km2' above 0 and below the "
+                                  f"requested {area_km2:g} km² (got {accepted_area_km2})")
+        return reason, accepted_area_km2
+    if accepted_area_km2 is not None and not (decision == "accepted" and accepted_area_km2 == area_km2):
+        raise InvalidDecision("'accepted_area_km2' is only for a partial acceptance ('accepted-partially'); "
+                              f"'{decision}' {'accepts the whole area' if decision == 'accepted' else 'accepts none'}")
+    return reason, area_km2 if decision == "accepted" else 0.0
 
 
 @dataclass
@@ -80,25 +145,76 @@ class Case:
     area_km2: float
     requester: dict[str, Any]
     opened_at: datetime
-    decision: Decision | None = None
+    status: Status = Status.IN_REVIEW
+    priority: int | None = None  # higher first in the queue; none: all equal
+    decisions: list[Decision] = field(default_factory=list)
+    history: list[Step] = field(default_factory=list)
+    version: int = 0
     events: list[CaseOpened | DecisionRecorded] = field(default_factory=list, repr=False)
 
     @property
-    def status(self) -> str:
-        return "decided" if self.decision else "open"
+    def decision(self) -> Decision | None:
+        """The latest decision."""
+        return self.decisions[-1] if self.decisions else None
+
+    @property
+    def final_decision(self) -> Decision | None:
+        return next((d for d in reversed(self.decisions) if d.final), None)
 
     @classmethod
     def open(cls, *, request_id: str, mission: str, area_km2: float, requester: dict[str, Any],
-             at: datetime, rule: AutoRule) -> Case:
+             at: datetime, rule: AutoRule, priority: int | None = None) -> Case:
         case = cls(id=request_id, request_id=request_id,
                    cell=route(mission, requester.get("entity_category", "institutional")),
-                   mission=mission, area_km2=area_km2, requester=requester, opened_at=at)
+                   mission=mission, area_km2=area_km2, requester=requester, opened_at=at, priority=priority)
+        case.history.append(Step(Status.IN_REVIEW, at, requester.get("user_id", ""),
+                                 f"opened for the {case.cell} cell"))
         case.events.append(CaseOpened(case.id, case.request_id, case.cell, case.mission, case.area_km2, at))
         if (auto := rule.decide(area_km2)) is not None:
-            case.record(auto[0], auto[1], AUTO_ARBITER, at, area_km2)
+            case.record(auto[0], auto[1], rule.decided_by, at, area_km2)
         return case
 
-    def record(self, decision: str, reason: str, by: str, at: datetime, accepted_area_km2: float) -> None:
-        self.decision = Decision(decision, reason, by, at, accepted_area_km2)
+    def decide(self, decision: str, reason: str, by: str, at: datetime,
+               accepted_area_km2: float | None = None) -> Decision:
+        """A person's decision, if the case can take it now."""
+        reason, area = _checked(decision, reason, self.area_km2, accepted_area_km2)
+        self._may_decide(decision)
+        return self.record(decision, reason, by, at, area)
+
+    def _may_decide(self, decision: str) -> None:
+        if self.status is Status.CANCELLED:
+            step = self.history[-1]
+            raise DecisionConflict(f"request {self.request_id} was cancelled by its requester on "
+                                   f"{step.at:%Y-%m-%d %H:%M} UTC: its case is closed")
+        if (done := self.final_decision) is not None:
+            raise DecisionConflict(f"case {self.id} was already decided ({done.decision}) by {done.decided_by} on "
+                                   f"{done.decided_at:%Y-%m-%d %H:%M} UTC; a decision is final and cannot be changed")
+        if self.status is Status.AWAITING_INFORMATION:
+            asked = self.decisions[-1]
+            raise DecisionConflict(f"case {self.id} waits for the requester's answer to the question asked on "
+                                   f"{asked.decided_at:%Y-%m-%d %H:%M} UTC ({asked.reason!r}): "
+                                   "decide once they have answered")
+
+    def record(self, decision: str, reason: str, by: str, at: datetime, accepted_area_km2: float) -> Decision:
+        """Append a decision (checked by the caller) and announce it."""
+        recorded = Decision(decision, reason, by, at, accepted_area_km2)
+        self.decisions.append(recorded)
+        self.status = Status.DECIDED if recorded.final else Status.AWAITING_INFORMATION
+        self.history.append(Step(self.status, at, by, f"{decision}: {reason}" if reason else decision))
         self.events.append(DecisionRecorded(self.id, self.request_id, self.cell, self.mission, decision, reason, by,
                                             at, accepted_area_km2))
+        return recorded
+
+    def information_provided(self, answer: str, by: str, at: datetime) -> None:
+        """The requester answered: the case goes back to review (the answer is kept in any case)."""
+        if self.status is Status.AWAITING_INFORMATION:
+            self.status = Status.IN_REVIEW
+        self.history.append(Step(self.status, at, by, f"information provided: {answer}"))
+
+    def cancel(self, reason: str, by: str, at: datetime) -> bool:
+        """The requester withdrew the request: the case closes. ``False`` if it was closed so already."""
+        if self.status is Status.CANCELLED:
+            return False
+        self.status = Status.CANCELLED
+        self.history.append(Step(Status.CANCELLED, at, by, f"cancelled by the requester: {reason}"))
+        return True

@@ -9,8 +9,9 @@ from dinamis_common.auth import Principal
 from dinamis_common.http import require_roles
 from fastapi import Depends, Request
 
-from arbitration_service.domain.access import CASE_READERS, Actor
+from arbitration_service.domain.access import CASE_READERS, DECIDERS, Actor
 from arbitration_service.service_layer.context import Arbitration
+from arbitration_service.service_layer.quotas import Quotas
 
 
 async def context(request: Request) -> Arbitration:
@@ -27,5 +28,17 @@ async def case_reader(principal: Annotated[Principal, Depends(require_roles(*CAS
     return actor(principal)
 
 
+async def decider(principal: Annotated[Principal, Depends(require_roles(*DECIDERS))]) -> Actor:
+    return actor(principal)
+
+
 Ctx = Annotated[Arbitration, Depends(context)]
 CaseReader = Annotated[Actor, Depends(case_reader)]
+Decider = Annotated[Actor, Depends(decider)]
+
+
+async def quotas(request: Request) -> Quotas:
+    return request.app.state.quotas
+
+
+QuotasCtx = Annotated[Quotas, Depends(quotas)]

@@ -1,4 +1,4 @@
-"""What every use case gets: the repository, the automatic rule and the clock."""
+"""What every use case gets: the repository, the automatic rule, the queue's policy and the clock."""
 
 from __future__ import annotations
 
@@ -17,7 +17,15 @@ def utcnow() -> datetime:
 
 
 @dataclass(frozen=True)
+class QueuePolicy:
+    pace_days: int = 14  # the cell's pace is measured over its last days
+    default_decisions_per_day: float = 2.0  # when it decided nothing in that time
+    max_cases: int = 500  # the cases of a cell in review read at most for one queue
+
+
+@dataclass(frozen=True)
 class Arbitration:
     cases: CaseRepository
     rule: AutoRule = field(default_factory=AutoRule)
     clock: Callable[[], datetime] = utcnow
+    queue: QueuePolicy = field(default_factory=QueuePolicy)

@@ -1,16 +1,17 @@
-"""``/api/arbitration/cases``: the cases of the caller's cells."""
+"""``/api/arbitration/cases``: the cases of the caller's cells, and their decisions."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
-from arbitration_service.entrypoints.api.schemas import CasePublic
-from arbitration_service.entrypoints.deps import CaseReader, Ctx
+from arbitration_service.entrypoints.api.schemas import CasePublic, DecisionCreate
+from arbitration_service.entrypoints.deps import CaseReader, Ctx, Decider
 from arbitration_service.service_layer import handlers
 
 router = APIRouter(prefix="/api/arbitration", tags=["arbitration"])
+CaseId = Annotated[str, Path(min_length=1, max_length=128)]
 
 
 @router.get("/cases", response_model=list[CasePublic],
@@ -18,3 +19,17 @@ router = APIRouter(prefix="/api/arbitration", tags=["arbitration"])
 async def list_cases(ctx: Ctx, actor: CaseReader,
                      limit: Annotated[int, Query(ge=1, le=200)] = 50) -> list[CasePublic]:
     return [CasePublic.of(c) for c in await handlers.list_cases(ctx, actor, limit)]
+
+
+@router.get("/cases/{case_id}", response_model=CasePublic,
+            summary="One case with its decisions and history (arbiters of its cell, admins)")
+async def get_case(ctx: Ctx, actor: CaseReader, case_id: CaseId) -> CasePublic:
+    return CasePublic.of(await handlers.visible_case(ctx, actor, case_id))
+
+
+@router.post("/cases/{case_id}/decisions", response_model=CasePublic, status_code=201,
+             summary="Record a decision on a case (arbiters of its cell, admins); decisions are final")
+async def decide(ctx: Ctx, actor: Decider, case_id: CaseId, body: DecisionCreate) -> CasePublic:
+    case = await handlers.decide(ctx, actor, handlers.Decide(case_id, body.decision, body.reason,
+                                                             body.accepted_area_km2))
+    return CasePublic.of(case)

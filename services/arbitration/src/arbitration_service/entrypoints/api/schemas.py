@@ -1,12 +1,46 @@
-"""HTTP schemas of the arbitration API (``<Entity>Public``)."""
+"""HTTP schemas of the arbitration API (``<Entity>Public`` / ``<Entity>Create``)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from arbitration_service.domain.model import Case
+from arbitration_service.domain.model import MAX_REASON, Case, Decision, Step
+from arbitration_service.service_layer.handlers import CellQueue
+
+
+class DecisionCreate(BaseModel):
+    decision: Literal["accepted", "accepted-partially", "rejected", "information-requested"]
+    reason: str = Field(default="", max_length=MAX_REASON,
+                        description="why; required except for 'accepted' (the question, for 'information-requested')")
+    accepted_area_km2: float | None = Field(default=None, gt=0, le=1e9,
+                                            description="the reduced area, for 'accepted-partially' only")
+
+
+class DecisionPublic(BaseModel):
+    decision: str
+    reason: str
+    decided_by: str
+    decided_at: datetime
+    accepted_area_km2: float
+
+    @classmethod
+    def of(cls, d: Decision) -> DecisionPublic:
+        return cls(decision=d.decision, reason=d.reason, decided_by=d.decided_by, decided_at=d.decided_at,
+                   accepted_area_km2=d.accepted_area_km2)
+
+
+class StepPublic(BaseModel):
+    status: str
+    at: datetime
+    by: str
+    note: str
+
+    @classmethod
+    def of(cls, s: Step) -> StepPublic:
+        return cls(status=str(s.status), at=s.at, by=s.by, note=s.note)
 
 
 class CasePublic(BaseModel):
@@ -16,16 +50,53 @@ class CasePublic(BaseModel):
     mission: str
     area_km2: float
     status: str
+    priority: int | None
     opened_at: datetime
-    decision: str | None
+    decision: str | None  # the latest decision, as below
     reason: str | None
     decided_by: str | None
     decided_at: datetime | None
+    decisions: list[DecisionPublic]  # every decision, oldest first
+    history: list[StepPublic]
 
     @classmethod
     def of(cls, c: Case) -> CasePublic:
         d = c.decision
         return cls(id=c.id, request_id=c.request_id, cell=c.cell, mission=c.mission, area_km2=c.area_km2,
-                   status=c.status, opened_at=c.opened_at, decision=d.decision if d else None,
-                   reason=d.reason if d else None, decided_by=d.decided_by if d else None,
-                   decided_at=d.decided_at if d else None)
+                   status=str(c.status), priority=c.priority, opened_at=c.opened_at,
+                   decision=d.decision if d else None, reason=d.reason if d else None,
+                   decided_by=d.decided_by if d else None, decided_at=d.decided_at if d else None,
+                   decisions=[DecisionPublic.of(x) for x in c.decisions],
+                   history=[StepPublic.of(s) for s in c.history])
+
+
+class QueueEntryPublic(BaseModel):
+    position: int
+    case_id: str
+    request_id: str
+    mission: str
+    area_km2: float
+    requester_entity: str | None
+    priority: int | None
+    opened_at: datetime
+    status: str
+    expected_decision_date: date
+
+
+class QueuePublic(BaseModel):
+    cell: str
+    count: int = Field(description="cases of the cell waiting for its decision")
+    complete: bool = Field(description="false: more cases wait than one queue reads; positions are among those read")
+    decisions_per_day: float = Field(description="the pace the expected dates assume")
+    pace_measured: bool = Field(description="true: the cell's recent pace; false: the configured default")
+    cases: list[QueueEntryPublic]
+
+    @classmethod
+    def of(cls, q: CellQueue) -> QueuePublic:
+        return cls(cell=q.cell, count=q.count, complete=q.complete, decisions_per_day=q.pace.decisions_per_day,
+                   pace_measured=q.pace.measured, cases=[QueueEntryPublic(
+                       position=e.position, case_id=e.case.id, request_id=e.case.request_id,
+                       mission=e.case.mission, area_km2=e.case.area_km2,
+                       requester_entity=e.case.requester.get("entity_id"), priority=e.case.priority,
+                       opened_at=e.case.opened_at, status=str(e.case.status),
+                       expected_decision_date=e.expected_decision_date) for e in q.entries])

@@ -1,11 +1,19 @@
-"""Opens a case for each submitted request, from the requests events (group ``arbitration.cases``)."""
+"""From the requests events (group ``arbitration.cases``): a case opens for each submitted request,
+goes back to review when the requester answers the cell's question, and closes when the request is
+cancelled. Each event is applied once (``applied=event.id``); an event about a request that has no
+case here can never succeed, and is dead-lettered at once."""
 
 from __future__ import annotations
 
-from dinamis_common.messaging.consumer import Handler, dispatch
+from collections.abc import Callable
+from typing import Any
+
+from dinamis_common.messaging.consumer import Handler, PermanentError, dispatch
 from dinamis_common.messaging.envelope import CloudEvent
 from dinamis_contracts import requests as contract
 
+from arbitration_service.domain.errors import CaseNotFound
+from arbitration_service.domain.model import Case
 from arbitration_service.service_layer import handlers
 from arbitration_service.service_layer.context import Arbitration
 
@@ -13,8 +21,22 @@ GROUP = "arbitration.cases"  # upstream: requests
 
 
 def handler(ctx: Arbitration) -> Handler:
+    async def apply(request_id: str, event: CloudEvent, change: Callable[[Case], Any]) -> None:
+        try:
+            await handlers.apply_event(ctx, request_id, event.id, change)
+        except CaseNotFound as exc:
+            raise PermanentError(str(exc)) from exc
+
     async def submitted(s: contract.RequestSubmittedV1, _: CloudEvent) -> None:
         await handlers.open_case(ctx, handlers.OpenCase(request_id=s.request_id, mission=s.mission,
                                                         area_km2=s.area_km2, requester=s.requester.model_dump()))
 
-    return dispatch({contract.REQUEST_SUBMITTED: (contract.RequestSubmittedV1, submitted)})
+    async def answered(p: contract.InformationProvidedV1, event: CloudEvent) -> None:
+        await apply(p.request_id, event, lambda c: c.information_provided(p.answer, p.provided_by, p.provided_at))
+
+    async def cancelled(p: contract.RequestCancelledV1, event: CloudEvent) -> None:
+        await apply(p.request_id, event, lambda c: c.cancel(p.reason, p.cancelled_by, p.cancelled_at))
+
+    return dispatch({contract.REQUEST_SUBMITTED: (contract.RequestSubmittedV1, submitted),
+                     contract.INFORMATION_PROVIDED: (contract.InformationProvidedV1, answered),
+                     contract.REQUEST_CANCELLED: (contract.RequestCancelledV1, cancelled)})
