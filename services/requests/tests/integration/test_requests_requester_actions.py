@@ -170,6 +170,8 @@ async def test_a_cancelled_request_is_announced_once_and_stays_cancelled(stack):
         refused = await arbiter.post(f"/api/requests/{request_id}/cancel", json={"reason": "not yours"})
         assert refused.status_code == 403  # ...but not cancel it
         assert refused.json()["message"] == f"only the requester of {request_id} may cancel it"
+        speaks = await arbiter.post(f"/api/requests/{request_id}/information", json={"answer": "for them"})
+        assert speaks.status_code == 403
         assert (await api.post(f"/api/requests/{request_id}/cancel", json={"reason": " "})).status_code == 422
         too_long = await api.post(f"/api/requests/{request_id}/cancel", json={"reason": "x" * 1001})
         assert too_long.status_code == 422
