@@ -44,10 +44,11 @@ async def test_one_case_per_submission_announced_and_read_by_the_arbiters_of_its
         mine = await until(lambda: cases_seen_by(spot_arbiter))
     assert list(mine) == [small]
     assert (mine[small]["cell"], mine[small]["status"], mine[small]["decision"], mine[small]["decided_by"]) == (
-        "spot-science", "decided", "accepted", "auto-rule")
+        "spot-science", "decided", "accepted", "rule:max-area")
     async with service.client(roles=["admin"]) as admin:
         every = await until(lambda: _both(cases_seen_by(admin)))
-    assert (every[large]["cell"], every[large]["status"], every[large]["decision"]) == ("institutional", "open", None)
+    assert (every[large]["cell"], every[large]["status"], every[large]["decision"]) == (
+        "institutional", "in-review", None)
     async with service.client(roles=["user"], cells=["spot-science"]) as user:
         assert (await user.get("/api/arbitration/cases")).status_code == 403
 
@@ -67,7 +68,8 @@ async def test_one_case_per_submission_announced_and_read_by_the_arbiters_of_its
     assert opened[large]["cell"] == "institutional"
     assert decided == {"case_id": small, "request_id": small, "cell": "spot-science", "mission": "spot-6-7",
                        "decision": "accepted", "reason": "automatic acceptance: 12.5 km² ≤ 100 km²",
-                       "decided_by": "auto-rule", "decided_at": mine[small]["decided_at"], "accepted_area_km2": 12.5}
+                       "decided_by": "rule:max-area", "decided_at": mine[small]["decided_at"],
+                       "accepted_area_km2": 12.5}
 
 
 async def _both(cases):
