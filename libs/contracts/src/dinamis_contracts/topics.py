@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from dinamis_contracts import accounts, arbitration, provisioning, requests
+from dinamis_contracts import accounts, arbitration, provisioning, quota, requests
 from dinamis_contracts.base import Payload
 
 DAY_MS = 24 * 3600 * 1000
@@ -80,16 +80,21 @@ STREAMS: tuple[Topic, ...] = (
           events={accounts.DOCUMENT_PUBLISHED: accounts.DocumentPublishedV1},
           retention_ms=FOREVER, cleanup_policy="compact"),
     Topic(requests.TOPIC, "requests",
-          consumers=("arbitration.cases", "accounts.activity"),
+          consumers=("arbitration.cases", "accounts.activity", "arbitration.quota-releases"),
           events={requests.REQUEST_SUBMITTED: requests.RequestSubmittedV1,
                   requests.REQUEST_STATUS_CHANGED: requests.RequestStatusChangedV1,
                   requests.REQUEST_CANCELLED: requests.RequestCancelledV1,
                   requests.INFORMATION_PROVIDED: requests.InformationProvidedV1},
           retention_ms=30 * DAY_MS),
     Topic(arbitration.TOPIC, "arbitration",
-          consumers=("provisioning.orders", "requests.review-status"),
+          consumers=("provisioning.orders", "requests.review-status", "arbitration.quota-holds"),
           events={arbitration.CASE_OPENED: arbitration.CaseOpenedV1,
                   arbitration.DECISION_RECORDED: arbitration.DecisionRecordedV1},
+          retention_ms=30 * DAY_MS),
+    Topic(quota.TOPIC, "arbitration",
+          events={quota.QUOTA_HELD: quota.QuotaHeldV1,
+                  quota.QUOTA_COMMITTED: quota.QuotaCommittedV1,
+                  quota.QUOTA_RELEASED: quota.QuotaReleasedV1},
           retention_ms=30 * DAY_MS),
     Topic(provisioning.TOPIC, "provisioning",
           consumers=("requests.order-status", "catalogue.acquisitions"),

@@ -1,0 +1,122 @@
+"""Use cases of the quota ledger: hold on acceptance, commit on delivery, release on cancellation,
+and the public burn-down.
+
+Each change reads the ledger of the (cell, period), decides, and writes it at the next version;
+when another writer (another replica) took that version first, it reads again and decides again,
+so a hold is checked against the budget as it really is: concurrent acceptances never overdraw.
+
+Where a case's quota lives (cell, period) is placed once, when its hold is first asked for, and
+read back by the commits and releases (a cancellation knows only the request). A release that comes
+before any hold closes the case instead: a hold asked for later changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Protocol
+
+from arbitration_service.domain.ledger import Balances, ExceedsHold, Ledger, to_m2
+from arbitration_service.domain.policy import Period, QuotaPolicy
+
+
+class Contended(RuntimeError):
+    """Too many writers changed the ledger at once: try again (a consumer waits and retries)."""
+
+    failure_kind = "transient"
+
+
+class LedgerRepository(Protocol):
+    async def get(self, cell: str, period: str) -> tuple[Ledger, int]:
+        """The ledger and its version (an empty ledger at version 0 when none is stored)."""
+
+    async def save(self, ledger: Ledger, version: int, cause: str | None) -> bool:
+        """Store the ledger at ``version + 1`` with its events; ``False`` when somebody wrote first."""
+
+    async def place(self, case: str, cell: str, period: str) -> tuple[str, str] | None:
+        """Where the case's quota lives: placed here if it was nowhere yet; ``None`` if it was closed."""
+
+    async def placement(self, case: str) -> tuple[str, str] | None:
+        """Where the case's quota lives, if it was placed."""
+
+    async def close(self, case: str, reason: str) -> tuple[str, str] | None:
+        """Where the case's quota lives; ``None`` (and the case closed) if it was never placed."""
+
+
+@dataclass(frozen=True)
+class Quotas:
+    ledgers: LedgerRepository
+    policy: QuotaPolicy
+    clock: Callable[[], datetime]
+    attempts: int = 100
+
+
+@dataclass(frozen=True)
+class HoldQuota:
+    case_id: str
+    cell: str
+    mission: str
+    km2: float
+    at: datetime  # when it was accepted: picks the period
+
+
+@dataclass(frozen=True)
+class Burndown:
+    cell: str
+    period: Period
+    balances: Balances
+
+
+async def hold(q: Quotas, cmd: HoldQuota, cause: str | None = None) -> Balances | None:
+    """Hold the accepted km² in the cell's ledger for the period of the acceptance; raises
+    ``QuotaExceeded`` (saying what is left) when it would overdraw. ``None``: the case was released
+    (cancelled) before, nothing is held. Asking again for the same case holds nothing more."""
+    period = q.policy.period_of(cmd.mission, cmd.at).label
+    placed = await q.ledgers.place(cmd.case_id, cmd.cell, period)
+    if placed is None:
+        return None
+    m2 = to_m2(cmd.km2)
+    return await _change(q, *placed, lambda ledger, budget: ledger.hold(cmd.case_id, m2, budget, cmd.at), cause)
+
+
+async def commit(q: Quotas, case_id: str, n: int, km2: float, at: datetime, cause: str | None = None) -> Balances:
+    """The n-th delivery of the case spent ``km2`` of its hold."""
+    placed = await q.ledgers.placement(case_id)
+    if placed is None:
+        raise ExceedsHold(f"case {case_id} holds no quota: {km2:g} km² cannot be committed")
+    m2 = to_m2(km2)
+    return await _change(q, *placed, lambda ledger, budget: ledger.commit(case_id, n, m2, budget, at), cause)
+
+
+async def release(q: Quotas, case_id: str, reason: str, at: datetime, km2: float | None = None,
+                  cause: str | None = None) -> Balances | None:
+    """Give back what the case holds (``km2``: only that much); ``None`` when it held nothing."""
+    placed = await q.ledgers.close(case_id, reason)
+    if placed is None:
+        return None
+    m2 = None if km2 is None else to_m2(km2)
+    return await _change(q, *placed, lambda ledger, budget: ledger.release(case_id, reason, budget, at, m2), cause)
+
+
+async def burndown(q: Quotas, cell: str, period: str | None = None) -> Burndown:
+    """The cell's balances for the period (the current one by default)."""
+    today = q.clock().date()
+    chosen = Period.parse(period) if period else q.policy.current_period(cell, today)
+    budget = _budget(q, cell, chosen.label, today)
+    ledger, _ = await q.ledgers.get(cell, chosen.label)
+    return Burndown(cell, chosen, ledger.balances(budget))
+
+
+def _budget(q: Quotas, cell: str, period: str, today: date) -> int:
+    return to_m2(q.policy.budget_km2(cell, Period.parse(period), today))
+
+
+async def _change(q: Quotas, cell: str, period: str, change: Callable[[Ledger, int], bool],
+                  cause: str | None) -> Balances:
+    for _ in range(q.attempts):
+        budget = _budget(q, cell, period, q.clock().date())
+        ledger, version = await q.ledgers.get(cell, period)
+        if not change(ledger, budget) or await q.ledgers.save(ledger, version, cause):
+            return ledger.balances(budget)
+    raise Contended(f"the {cell} ledger for {period} changed {q.attempts} times while this change was decided")

@@ -1,0 +1,123 @@
+"""The quota use cases and consumers on an in-memory repository: a hold per accepted decision
+(once, whatever the deliveries), a release per cancellation (also when it overtakes the
+acceptance), commits within the hold, and the burn-down of the current period."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from arbitration_service.domain.ledger import ExceedsHold, Ledger, QuotaExceeded
+from arbitration_service.domain.policy import QuotaPolicy
+from arbitration_service.entrypoints.consumers import ledger as consumers
+from arbitration_service.service_layer import quotas
+from arbitration_service.settings import Settings
+from dinamis_common.messaging.envelope import CloudEvent
+from dinamis_contracts import arbitration, requests
+
+NOW = datetime(2026, 5, 4, 9, 30, tzinfo=UTC)
+
+
+class InMemoryLedgers:
+    def __init__(self) -> None:
+        self.docs: dict[str, tuple[dict[str, int], int]] = {}
+        self.placed: dict[str, dict[str, str]] = {}
+        self.published: list = []
+        self.causes: set[str] = set()
+
+    async def get(self, cell, period):
+        entries, version = self.docs.get(f"{cell}:{period}", ({}, 0))
+        return Ledger(cell, period, dict(entries)), version
+
+    async def save(self, ledger, version, cause):
+        if cause is not None and cause in self.causes:
+            return True
+        if self.docs.get(ledger.id, ({}, 0))[1] != version:
+            return False
+        self.docs[ledger.id] = (dict(ledger.entries), version + 1)
+        self.published += ledger.events
+        ledger.events.clear()
+        if cause is not None:
+            self.causes.add(cause)
+        return True
+
+    async def place(self, case, cell, period):
+        found = self.placed.setdefault(case, {"cell": cell, "period": period})
+        return (found["cell"], found["period"]) if "cell" in found else None
+
+    async def placement(self, case):
+        found = self.placed.get(case, {})
+        return (found["cell"], found["period"]) if "cell" in found else None
+
+    async def close(self, case, reason):
+        found = self.placed.setdefault(case, {"closed": reason})
+        return (found["cell"], found["period"]) if "cell" in found else None
+
+
+@pytest.fixture
+def q() -> quotas.Quotas:
+    config = Settings().arbitration_quota_policy
+    config["budgets_km2"]["pleiades-science"]["pleiades"] = [{"from": "2016-01-01", "value": 1000}]
+    return quotas.Quotas(InMemoryLedgers(), QuotaPolicy.from_config(config), lambda: NOW)
+
+
+def decided(case: str, decision: str, km2: float) -> CloudEvent:
+    data = arbitration.DecisionRecordedV1(case_id=case, request_id=case, cell="pleiades-science", mission="pleiades",
+                                          decision=decision, reason="ok", decided_by="arbiter-1", decided_at=NOW,
+                                          accepted_area_km2=km2)
+    return CloudEvent(type=arbitration.DECISION_RECORDED, source=arbitration.SOURCE, subject=case,
+                      data=data.model_dump(mode="json"))
+
+
+def cancelled(request_id: str) -> CloudEvent:
+    data = requests.RequestCancelledV1(request_id=request_id, reason="no longer needed", cancelled_by="u-1",
+                                       cancelled_at=NOW)
+    return CloudEvent(type=requests.REQUEST_CANCELLED, source=requests.SOURCE, subject=request_id,
+                      data=data.model_dump(mode="json"))
+
+
+async def deliver(handler, event: CloudEvent) -> None:
+    await handler(event)
+
+
+async def test_accepted_decisions_hold_once_and_cancellations_release(q):
+    holds, releases = consumers.decisions(q), consumers.cancellations(q)
+    for event in (decided("r1", "accepted", 300), decided("r2", "accepted-partially", 200.5),
+                  decided("r3", "rejected", 0), decided("r4", "information-requested", 0)):
+        await deliver(holds, event)
+        await deliver(holds, event)  # delivered twice
+    b = (await quotas.burndown(q, "pleiades-science")).balances
+    assert (b.held_m2, b.remaining_m2) == (500_500_000, 499_500_000)
+    await deliver(releases, cancelled("r2"))
+    await deliver(releases, cancelled("r9"))  # a request cancelled before any decision: nothing held
+    burndown = await quotas.burndown(q, "pleiades-science")
+    assert burndown.period.label == "2026-Q2"
+    assert burndown.balances.km2() == {"budget_km2": 1000.0, "held_km2": 300.0, "committed_km2": 0.0,
+                                       "released_km2": 200.5, "remaining_km2": 700.0}
+    assert [(e.kind, e.case_id) for e in q.ledgers.published] == [("hold", "r1"), ("hold", "r2"), ("release", "r2")]
+
+
+async def test_a_cancellation_that_overtakes_the_acceptance_leaves_nothing_held(q):
+    await deliver(consumers.cancellations(q), cancelled("r1"))
+    await deliver(consumers.decisions(q), decided("r1", "accepted", 300))
+    assert (await quotas.burndown(q, "pleiades-science", "2026-Q2")).balances.held_m2 == 0
+
+
+async def test_an_acceptance_that_would_overdraw_is_refused_saying_what_is_left(q):
+    await quotas.hold(q, quotas.HoldQuota("r1", "pleiades-science", "pleiades", 800, NOW))
+    with pytest.raises(QuotaExceeded, match="has 200 km² left of its 1000 km² budget for 2026-Q2") as refused:
+        await quotas.hold(q, quotas.HoldQuota("r2", "pleiades-science", "pleiades", 250, NOW))
+    assert refused.value.remaining_km2 == 200
+    assert refused.value.failure_kind == "permanent"  # a consumer sets it aside with this reason
+
+
+async def test_commits_spend_the_hold_and_never_more(q):
+    await quotas.hold(q, quotas.HoldQuota("r1", "pleiades-science", "pleiades", 300, NOW))
+    await quotas.commit(q, "r1", 1, 120, NOW)
+    await quotas.commit(q, "r1", 1, 120, NOW)  # the same delivery again
+    with pytest.raises(ExceedsHold, match="holds 180 km²"):
+        await quotas.commit(q, "r1", 2, 181, NOW)
+    with pytest.raises(ExceedsHold, match="holds no quota"):
+        await quotas.commit(q, "r-unknown", 1, 1, NOW)
+    b = await quotas.release(q, "r1", "undelivered", NOW)
+    assert (b.held_m2, b.committed_m2, b.released_m2, b.remaining_m2) == (0, 120_000_000, 180_000_000, 880_000_000)
