@@ -1,0 +1,177 @@
+"""The quota ledger on the real FerretDB and Kafka.
+
+* Several replicas (each its own connection and ``AggregateStore``) accept at the same moment more
+  than the cell's budget can take: never overdrawn, and each refused acceptance is told what is left.
+* Through the served service: acceptances hold, a cancellation releases (each once, whatever the
+  deliveries), an acceptance the budget cannot take is set aside with the reason, and anyone reads
+  the exact burn-down over HTTP without a token."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from arbitration_service.adapters.ledger_repository import MongoLedgerRepository
+from arbitration_service.bootstrap import create_app
+from arbitration_service.domain.ledger import QuotaExceeded
+from arbitration_service.domain.policy import QuotaPolicy
+from arbitration_service.service_layer import quotas
+from arbitration_service.settings import Settings
+from dinamis_common.messaging.envelope import CloudEvent
+from dinamis_common.messaging.outbox import AggregateStore
+from dinamis_common.mongo import make_mongo_client
+from dinamis_contracts import quota, requests
+from dinamis_testkit.events import reader
+from dinamis_testkit.fixtures import served_service
+from dinamis_testkit.inprocess import InProcessServers, free_port
+from dinamis_testkit.polling import until
+from gateway_service.bootstrap import create_app as gateway_app
+from gateway_service.settings import Settings as GatewaySettings
+
+pytestmark = pytest.mark.integration
+AOI = {"type": "Polygon", "coordinates": [[[3.8, 43.6], [3.9, 43.6], [3.9, 43.7], [3.8, 43.7], [3.8, 43.6]]]}
+
+
+def policy_config(pleiades_science_km2: float) -> dict:
+    config = Settings().arbitration_quota_policy
+    config["budgets_km2"]["pleiades-science"]["pleiades"] = [{"from": "2016-01-01", "value": pleiades_science_km2}]
+    return config
+
+
+quota_service = served_service("arbitration", create_app, Settings, fixture_name="quota_service",
+                               publishes=[quota.TOPIC], listens_to=requests.TOPIC,
+                               arbitration_auto_accept_max_km2=10_000.0,
+                               arbitration_quota_policy=policy_config(1000))
+
+
+async def test_concurrent_acceptances_on_several_replicas_never_overdraw(servers, unique):
+    database = f"t{unique}_quota"
+    clients = [make_mongo_client(servers.mongodb_uri, f"replica-{i}") for i in range(4)]
+    policy = QuotaPolicy.from_config(policy_config(1000))
+    now = datetime.now(UTC)
+    try:
+        replicas = [quotas.Quotas(MongoLedgerRepository(AggregateStore(c[database]["quota_ledgers"])), policy,
+                                  lambda: now) for c in clients]
+        await replicas[0].ledgers.ensure_indexes()
+
+        async def accept(i: int) -> str:
+            replica = replicas[i % len(replicas)]
+            try:
+                await quotas.hold(replica, quotas.HoldQuota(f"req-{i}", "pleiades-science", "pleiades", 150, now))
+            except QuotaExceeded as refused:
+                return str(refused)
+            return "held"
+
+        outcomes = await asyncio.gather(*(accept(i) for i in range(12)))  # 1800 km² asked of 1000
+
+        assert outcomes.count("held") == 6
+        refusals = [o for o in outcomes if o != "held"]
+        assert refusals == [f"the pleiades-science cell has 100 km² left of its 1000 km² budget for "
+                            f"{policy.period_of('pleiades', now).label}: 150 km² cannot be accepted (accept a "
+                            "smaller area, or wait for the next period)"] * 6
+        for replica in replicas:  # every replica reads the same exact balance
+            b = (await quotas.burndown(replica, "pleiades-science")).balances
+            assert (b.held_m2, b.remaining_m2) == (900_000_000, 100_000_000)
+        doc = await clients[0][database]["quota_ledgers"].find_one()
+        assert len(doc["entries"]) == 6 and doc["version"] == 6
+    finally:
+        await clients[0].drop_database(database)
+        for c in clients:
+            await c.close()
+
+
+@asynccontextmanager
+async def through_gateway(service) -> AsyncIterator[httpx.AsyncClient]:
+    """A gateway in front of the served service, called without a token."""
+    settings = GatewaySettings(arbitration_url=service.url, http_port=free_port(),
+                               auth_issuer=service.settings.auth_issuer, auth_jwks_url=service.settings.auth_jwks_url)
+    running = InProcessServers()
+    await running.start(gateway_app(settings), settings.http_port, "gateway")
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{settings.http_port}", timeout=15) as client:
+            yield client
+    finally:
+        await running.stop()
+
+
+def submission(request_id: str, km2: float) -> CloudEvent:
+    data = requests.RequestSubmittedV1(
+        request_id=request_id, title="Dunes", mission="pleiades", aoi=AOI, area_km2=km2,
+        submitted_at=datetime.now(UTC),
+        requester=requests.Requester(user_id="u-1", entity_id="ent-1", entity_category="scientific"))
+    return CloudEvent(type=requests.REQUEST_SUBMITTED, source=requests.SOURCE, subject=request_id,
+                      data=data.model_dump(mode="json"))
+
+
+def cancellation(request_id: str) -> CloudEvent:
+    data = requests.RequestCancelledV1(request_id=request_id, reason="no longer needed", cancelled_by="u-1",
+                                       cancelled_at=datetime.now(UTC))
+    return CloudEvent(type=requests.REQUEST_CANCELLED, source=requests.SOURCE, subject=request_id,
+                      data=data.model_dump(mode="json"))
+
+
+async def test_holds_and_a_release_give_the_exact_public_burndown(quota_service):
+    service = quota_service
+    r1, r2, r3 = (f"req-{uuid.uuid4().hex[:8]}" for _ in range(3))
+    period = QuotaPolicy.from_config(policy_config(1000)).period_of("pleiades", datetime.now(UTC)).label
+    async with service.client(user=None) as anyone:  # no token at all
+        async def burndown(held: float, released: float = 0.0):
+            body = (await anyone.get("/api/arbitration/public/burndown", params={"cell": "pleiades-science"})).json()
+            return body if (body["held_km2"], body["released_km2"]) == (held, released) else None
+
+        # accepted by the automatic rule: each acceptance holds its km² once, whatever the deliveries
+        await service.upstream.publish(submission(r1, 400), submission(r2, 300), submission(r1, 400))
+        assert await until(lambda: burndown(700.0)) == {
+            "cell": "pleiades-science", "period": period, "budget_km2": 1000.0, "held_km2": 700.0,
+            "committed_km2": 0.0, "released_km2": 0.0, "remaining_km2": 300.0}
+
+        # accepted too, but 400 km² do not fit in what is left: set aside with the reason, nothing held
+        dlq = reader(service.settings.kafka_bootstrap_servers,
+                     f"{service.settings.kafka_namespace}arbitration.quota-holds.dlq")
+        await dlq.start()
+        try:
+            await service.upstream.publish(submission(r3, 400))
+            async with asyncio.timeout(30):
+                record = await dlq.getone()
+        finally:
+            await dlq.stop()
+        reason = dict(record.headers)
+        assert json.loads(record.value)["request_id"] == r3
+        assert any(b"has 300 km\xc2\xb2 left of its 1000 km\xc2\xb2 budget" in v for v in reason.values()), reason
+
+        # the requester cancels r2 (delivered twice): its 300 km² go back to the budget, once
+        await service.upstream.publish(cancellation(r2), cancellation(r2))
+        assert await until(lambda: burndown(400.0, 300.0)) == {
+            "cell": "pleiades-science", "period": period, "budget_km2": 1000.0, "held_km2": 400.0,
+            "committed_km2": 0.0, "released_km2": 300.0, "remaining_km2": 600.0}
+        async with through_gateway(service) as gateway:  # the gateway lets /api/<service>/public/… by, tokenless
+            same = await gateway.get("/api/arbitration/public/burndown",
+                                     params={"cell": "pleiades-science", "period": period})
+        assert (same.status_code, same.json()["remaining_km2"]) == (200, 600.0)
+
+        for params, words in (({"cell": "mars-science"}, "cell"), ({"cell": "spot-science", "period": "2026-Q5"},
+                                                                       "period"),
+                              ({"cell": "spot-science", "period": "2026-Q1"}, "counts its budget by year")):
+            refused = await anyone.get("/api/arbitration/public/burndown", params=params)
+            assert refused.status_code == 422 and words in refused.json()["message"], refused.json()
+
+    events = []
+    async with asyncio.timeout(20):
+        async for record in service.published:
+            body = json.loads(record.value)
+            if body["case_id"] in (r1, r2, r3):
+                events.append((dict(record.headers)["ce_type"].decode(), body["case_id"], body["km2"],
+                               body["balance"]["remaining_km2"]))
+            if len(events) == 3:
+                break
+    assert [e[:3] for e in events if e[0] == quota.QUOTA_RELEASED] == [(quota.QUOTA_RELEASED, r2, 300.0)]
+    assert sorted(e[1:3] for e in events if e[0] == quota.QUOTA_HELD) == sorted([(r1, 400.0), (r2, 300.0)])
+    assert [e[3] for e in events][1:] == [300.0, 600.0]  # the balance after each: both held, then r2 released
+    later = await service.published.getmany(timeout_ms=1000)  # the second deliveries announced nothing
+    assert not any(json.loads(r.value)["case_id"] in (r1, r2, r3) for rs in later.values() for r in rs)
