@@ -45,6 +45,10 @@ class InMemoryLedgers:
         found = self.placed.setdefault(case, {"cell": cell, "period": period})
         return (found["cell"], found["period"]) if "cell" in found else None
 
+    async def unplace(self, case, cell, period):
+        if self.placed.get(case) == {"cell": cell, "period": period}:
+            del self.placed[case]
+
     async def placement(self, case):
         found = self.placed.get(case, {})
         return (found["cell"], found["period"]) if "cell" in found else None
@@ -109,6 +113,9 @@ async def test_an_acceptance_that_would_overdraw_is_refused_saying_what_is_left(
         await quotas.hold(q, quotas.HoldQuota("r2", "pleiades-science", "pleiades", 250, NOW))
     assert refused.value.remaining_km2 == 200
     assert refused.value.failure_kind == "permanent"  # a consumer sets it aside with this reason
+    later = datetime(2026, 7, 1, tzinfo=UTC)  # accepted again next quarter: held there
+    b = await quotas.hold(q, quotas.HoldQuota("r2", "pleiades-science", "pleiades", 250, later))
+    assert (b.held_m2, await q.ledgers.placement("r2")) == (250_000_000, ("pleiades-science", "2026-Q3"))
 
 
 async def test_commits_spend_the_hold_and_never_more(q):

@@ -74,6 +74,9 @@ class MongoLedgerRepository:
     async def place(self, case: str, cell: str, period: str) -> tuple[str, str] | None:
         return _where(await self._first(case, {"cell": cell, "period": period}))
 
+    async def unplace(self, case: str, cell: str, period: str) -> None:
+        await self.cases.delete_one({"_id": case, "cell": cell, "period": period})
+
     async def placement(self, case: str) -> tuple[str, str] | None:
         return _where(await self.cases.find_one({"_id": case}))
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
 
-from arbitration_service.domain.ledger import Balances, ExceedsHold, Ledger, to_m2
+from arbitration_service.domain.ledger import Balances, ExceedsHold, Ledger, QuotaExceeded, to_m2
 from arbitration_service.domain.policy import Period, QuotaPolicy
 
 
@@ -36,6 +36,9 @@ class LedgerRepository(Protocol):
 
     async def place(self, case: str, cell: str, period: str) -> tuple[str, str] | None:
         """Where the case's quota lives: placed here if it was nowhere yet; ``None`` if it was closed."""
+
+    async def unplace(self, case: str, cell: str, period: str) -> None:
+        """Forget where the case's quota was to be (its hold was refused): the next try picks again."""
 
     async def placement(self, case: str) -> tuple[str, str] | None:
         """Where the case's quota lives, if it was placed."""
@@ -77,7 +80,11 @@ async def hold(q: Quotas, cmd: HoldQuota, cause: str | None = None) -> Balances 
     if placed is None:
         return None
     m2 = to_m2(cmd.km2)
-    return await _change(q, *placed, lambda ledger, budget: ledger.hold(cmd.case_id, m2, budget, cmd.at), cause)
+    try:
+        return await _change(q, *placed, lambda ledger, budget: ledger.hold(cmd.case_id, m2, budget, cmd.at), cause)
+    except QuotaExceeded:
+        await q.ledgers.unplace(cmd.case_id, *placed)  # accepted later (a smaller area, next period): placed anew
+        raise
 
 
 async def commit(q: Quotas, case_id: str, n: int, km2: float, at: datetime, cause: str | None = None) -> Balances:
