@@ -18,6 +18,8 @@ def test_each_server_is_described_once_with_a_port_in_every_profile():
 def test_every_service_is_told_how_to_reach_every_server(monkeypatch):
     for s in REGISTRY:
         monkeypatch.delenv(s.variable, raising=False)
+    for port in ("KAFKA", "KEYCLOAK"):  # the profile's own ports, whatever this machine overrides
+        monkeypatch.delenv(f"DINAMIS_{port}_PORT", raising=False)
     profile = load_profile("test")
     for name in SERVICES:
         env = profile.service_env(name)
