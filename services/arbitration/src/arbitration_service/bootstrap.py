@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from dinamis_common.runtime import Runtime
 from dinamis_contracts import arbitration, quota, requests, topics
@@ -26,7 +27,9 @@ from arbitration_service.domain.policy import QuotaPolicy, UnknownPeriod
 from arbitration_service.entrypoints.api import burndown, cases, cells
 from arbitration_service.entrypoints.consumers import ledger as from_ledger
 from arbitration_service.entrypoints.consumers import requests as from_requests
-from arbitration_service.service_layer.context import Arbitration, QueuePolicy
+from arbitration_service.entrypoints.periodic import Periodic
+from arbitration_service.service_layer import decisions
+from arbitration_service.service_layer.context import Arbitration, QueuePolicy, utcnow
 from arbitration_service.service_layer.quotas import Quotas
 from arbitration_service.settings import Settings
 
@@ -52,14 +55,18 @@ def bootstrap(settings: Settings, span_exporter: SpanExporter | None = None) -> 
                     settings.arbitration_auto_accept_rule)
     queue = QueuePolicy(settings.arbitration_pace_days, settings.arbitration_default_decisions_per_day,
                         settings.arbitration_queue_max_cases)
-    ctx = Arbitration(cases=repository, rule=rule, queue=queue)
+    ledgers = MongoLedgerRepository(runtime.store("quota_ledgers"))
+    quotas = Quotas(ledgers, QuotaPolicy.from_config(settings.arbitration_quota_policy), utcnow)
+    settle_after = timedelta(seconds=settings.arbitration_settle_after_seconds)
+    ctx = Arbitration(cases=repository, rule=rule, queue=queue, quotas=quotas, settle_after=settle_after)
     runtime.publishes(arbitration.TOPIC)
     runtime.subscribe(requests.TOPIC, from_requests.GROUP, from_requests.handler(ctx))
-    ledgers = MongoLedgerRepository(runtime.store("quota_ledgers"))
-    quotas = Quotas(ledgers, QuotaPolicy.from_config(settings.arbitration_quota_policy), ctx.clock)
     runtime.publishes(quota.TOPIC)
     runtime.subscribe(arbitration.TOPIC, from_ledger.HOLDS, from_ledger.decisions(quotas))
     runtime.subscribe(requests.TOPIC, from_ledger.RELEASES, from_ledger.cancellations(quotas))
+    sweep = Periodic(lambda: decisions.settle(ctx), settle_after.total_seconds() / 3, "arbitration.settle-decisions")
+    runtime.on_start.append(sweep.start)
+    runtime.on_stop.append(sweep.stop)
     return Container(settings, runtime, ctx, repository, quotas, ledgers)
 
 

@@ -17,6 +17,10 @@ class Settings(ServiceSettings):
         default=2.0, gt=0, description="the pace assumed for a cell that decided nothing in those days")
     arbitration_queue_max_cases: int = Field(default=500, ge=1, le=500,
                                              description="cases in review read at most for one queue")
+    arbitration_settle_after_seconds: float = Field(
+        default=30.0, ge=1, le=3600,
+        description="a person's decision whose attempt stopped after taking the case's claim (a crash between "
+                    "its quota hold and its record) is completed after this long")
     # The quota ledger's policy (arbitration_service.domain.policy): each value valid from a date on.
     # Free volumes per request: ../shared/domain/BRIEF.md; budgets per cell and period: defaults to revise.
     arbitration_quota_policy: dict[str, Any] = Field(default_factory=lambda: {

@@ -1,5 +1,7 @@
-"""An in-memory case repository with the Mongo one's semantics: duplicate ids refused, optimistic
-version check, an incoming event applied once, the pace counting each decided case once per day."""
+"""In-memory repositories with the Mongo ones' semantics. Cases: duplicate ids refused, optimistic
+version check, an incoming event applied once, the pace counting each decided case once per day, one
+decision claim per case. Ledgers: a version per (cell, period), a cause applied once, a case placed
+once."""
 
 from __future__ import annotations
 
@@ -8,10 +10,16 @@ from collections.abc import Set
 from datetime import UTC, date, datetime
 
 import pytest
+from arbitration_service.domain.ledger import Ledger
 from arbitration_service.domain.model import AutoRule, Case, Status
+from arbitration_service.domain.policy import QuotaPolicy
+from arbitration_service.service_layer import quotas
 from arbitration_service.service_layer.context import Arbitration, QueuePolicy
+from arbitration_service.service_layer.ports import Claim
+from arbitration_service.settings import Settings
 
 NOW = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
+QUOTA_NOW = datetime(2026, 5, 4, 9, 30, tzinfo=UTC)
 
 
 class InMemoryCases:
@@ -20,6 +28,7 @@ class InMemoryCases:
         self.published: list = []
         self.applied: set[tuple[str, str]] = set()
         self.pace: dict[tuple[str, date], set[str]] = {}
+        self.claims: dict[str, Claim] = {}
 
     async def add(self, case: Case) -> bool:
         if case.id in self.rows:
@@ -60,6 +69,57 @@ class InMemoryCases:
     async def decisions_since(self, cell: str, since: date) -> int:
         return sum(len(ids) for (c, day), ids in self.pace.items() if c == cell and day >= since)
 
+    async def claim(self, claim: Claim) -> Claim | None:
+        held = self.claims.setdefault(claim.case_id, claim)
+        return None if held is claim else held
+
+    async def unclaim(self, claim: Claim) -> None:
+        if self.claims.get(claim.case_id) == claim:
+            del self.claims[claim.case_id]
+
+    async def claims_before(self, at: datetime, limit: int) -> list[Claim]:
+        return [c for c in self.claims.values() if c.at < at][:limit]
+
+
+class InMemoryLedgers:
+    def __init__(self) -> None:
+        self.docs: dict[str, tuple[dict[str, int], int]] = {}
+        self.placed: dict[str, dict[str, str]] = {}
+        self.published: list = []
+        self.causes: set[str] = set()
+
+    async def get(self, cell, period):
+        entries, version = self.docs.get(f"{cell}:{period}", ({}, 0))
+        return Ledger(cell, period, dict(entries)), version
+
+    async def save(self, ledger, version, cause):
+        if cause is not None and cause in self.causes:
+            return True
+        if self.docs.get(ledger.id, ({}, 0))[1] != version:
+            return False
+        self.docs[ledger.id] = (dict(ledger.entries), version + 1)
+        self.published += ledger.events
+        ledger.events.clear()
+        if cause is not None:
+            self.causes.add(cause)
+        return True
+
+    async def place(self, case, cell, period):
+        found = self.placed.setdefault(case, {"cell": cell, "period": period})
+        return (found["cell"], found["period"]) if "cell" in found else None
+
+    async def unplace(self, case, cell, period):
+        if self.placed.get(case) == {"cell": cell, "period": period}:
+            del self.placed[case]
+
+    async def placement(self, case):
+        found = self.placed.get(case, {})
+        return (found["cell"], found["period"]) if "cell" in found else None
+
+    async def close(self, case, reason):
+        found = self.placed.setdefault(case, {"closed": reason})
+        return (found["cell"], found["period"]) if "cell" in found else None
+
 
 class Clock:
     def __init__(self, now: datetime = NOW) -> None:
@@ -78,3 +138,11 @@ def clock() -> Clock:
 def ctx(clock: Clock) -> Arbitration:
     """No automatic rule: every case waits for a person."""
     return Arbitration(InMemoryCases(), AutoRule(False), clock=clock, queue=QueuePolicy(14, 2.0, 500))
+
+
+@pytest.fixture
+def q() -> quotas.Quotas:
+    """The default policy, with 1000 km² a quarter for Pléiades in the pleiades-science cell."""
+    config = Settings().arbitration_quota_policy
+    config["budgets_km2"]["pleiades-science"]["pleiades"] = [{"from": "2016-01-01", "value": 1000}]
+    return quotas.Quotas(InMemoryLedgers(), QuotaPolicy.from_config(config), lambda: QUOTA_NOW)

@@ -7,62 +7,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from arbitration_service.domain.ledger import ExceedsHold, Ledger, QuotaExceeded
-from arbitration_service.domain.policy import QuotaPolicy
+from arbitration_service.domain.ledger import ExceedsHold, QuotaExceeded
 from arbitration_service.entrypoints.consumers import ledger as consumers
 from arbitration_service.service_layer import quotas
-from arbitration_service.settings import Settings
 from dinamis_common.messaging.envelope import CloudEvent
 from dinamis_contracts import arbitration, requests
 
 NOW = datetime(2026, 5, 4, 9, 30, tzinfo=UTC)
-
-
-class InMemoryLedgers:
-    def __init__(self) -> None:
-        self.docs: dict[str, tuple[dict[str, int], int]] = {}
-        self.placed: dict[str, dict[str, str]] = {}
-        self.published: list = []
-        self.causes: set[str] = set()
-
-    async def get(self, cell, period):
-        entries, version = self.docs.get(f"{cell}:{period}", ({}, 0))
-        return Ledger(cell, period, dict(entries)), version
-
-    async def save(self, ledger, version, cause):
-        if cause is not None and cause in self.causes:
-            return True
-        if self.docs.get(ledger.id, ({}, 0))[1] != version:
-            return False
-        self.docs[ledger.id] = (dict(ledger.entries), version + 1)
-        self.published += ledger.events
-        ledger.events.clear()
-        if cause is not None:
-            self.causes.add(cause)
-        return True
-
-    async def place(self, case, cell, period):
-        found = self.placed.setdefault(case, {"cell": cell, "period": period})
-        return (found["cell"], found["period"]) if "cell" in found else None
-
-    async def unplace(self, case, cell, period):
-        if self.placed.get(case) == {"cell": cell, "period": period}:
-            del self.placed[case]
-
-    async def placement(self, case):
-        found = self.placed.get(case, {})
-        return (found["cell"], found["period"]) if "cell" in found else None
-
-    async def close(self, case, reason):
-        found = self.placed.setdefault(case, {"closed": reason})
-        return (found["cell"], found["period"]) if "cell" in found else None
-
-
-@pytest.fixture
-def q() -> quotas.Quotas:
-    config = Settings().arbitration_quota_policy
-    config["budgets_km2"]["pleiades-science"]["pleiades"] = [{"from": "2016-01-01", "value": 1000}]
-    return quotas.Quotas(InMemoryLedgers(), QuotaPolicy.from_config(config), lambda: NOW)
 
 
 def decided(case: str, decision: str, km2: float) -> CloudEvent:

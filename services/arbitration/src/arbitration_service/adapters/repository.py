@@ -1,6 +1,7 @@
 """Cases in MongoDB, ``_id`` = request id (a redelivered submission cannot open a second case),
 with their decisions and history inside; ``cases_pace`` holds, per cell and day, the cases decided
-by people (``_id`` ``<cell>:<day>``, the case ids added as a set: counting one twice is impossible).
+by people (``_id`` ``<cell>:<day>``, the case ids added as a set: counting one twice is impossible);
+``cases_deciding`` the decisions being recorded (``_id`` = case id: one at a time, an insert decides).
 
 Every query filters by top-level equality (``cell``, ``status``), which FerretDB pushes down to
 PostgreSQL; the queue is sorted by the caller, over a bounded page."""
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Set
 from dataclasses import asdict
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from dinamis_common.messaging.outbox import AggregateStore
@@ -18,6 +19,7 @@ from pymongo.errors import DuplicateKeyError
 
 from arbitration_service.adapters.translators import outgoing
 from arbitration_service.domain.model import Case, Decision, Status, Step
+from arbitration_service.service_layer.ports import Claim
 
 _FIELDS = ("request_id", "cell", "mission", "area_km2", "requester", "opened_at", "status", "priority",
            "decisions", "history", "decision", "version")
@@ -46,12 +48,14 @@ class MongoCaseRepository:
     def __init__(self, store: AggregateStore) -> None:
         self.store = store
         self.pace = store.collection.database[f"{store.collection.name}_pace"]
+        self.deciding = store.collection.database[f"{store.collection.name}_deciding"]
 
     async def ensure_indexes(self) -> None:
         await self.store.ensure_indexes()
         await self.store.collection.create_index([("cell", ASCENDING), ("opened_at", DESCENDING)], name="cell_recent")
         await self.store.collection.create_index([("cell", ASCENDING), ("status", ASCENDING)], name="cell_status")
         await self.pace.create_index([("cell", ASCENDING), ("day", ASCENDING)], name="cell_day")
+        await self.deciding.create_index([("at", ASCENDING)], name="at")
 
     async def add(self, case: Case) -> bool:
         added = await self.store.insert(to_document(case), outgoing(case.events))
@@ -91,3 +95,24 @@ class MongoCaseRepository:
     async def decisions_since(self, cell: str, since: date) -> int:
         days = self.pace.find({"cell": cell, "day": {"$gte": since.isoformat()}}, {"cases": 1})
         return sum([len(d.get("cases", [])) async for d in days])
+
+    async def claim(self, claim: Claim) -> Claim | None:
+        doc = asdict(claim)
+        doc["_id"] = doc.pop("case_id")
+        try:
+            await self.deciding.insert_one(doc)
+            return None
+        except DuplicateKeyError:
+            held = await self.deciding.find_one({"_id": claim.case_id})
+            return _claim(held) if held else await self.claim(claim)  # dropped meanwhile: try again
+
+    async def unclaim(self, claim: Claim) -> None:
+        await self.deciding.delete_one({"_id": claim.case_id, "token": claim.token})
+
+    async def claims_before(self, at: datetime, limit: int) -> list[Claim]:
+        return [_claim(d) async for d in self.deciding.find({"at": {"$lt": at}}).limit(limit)]
+
+
+def _claim(doc: dict[str, Any]) -> Claim:
+    fields = {k: v for k, v in doc.items() if k != "_id"}
+    return Claim(case_id=doc["_id"], **fields)

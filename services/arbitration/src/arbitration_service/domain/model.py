@@ -8,7 +8,8 @@ A case waits ``in-review`` for its cell. Its decisions are kept, never changed: 
 (accepted, accepted-partially, rejected) closes it as ``decided``; ``information-requested`` makes
 it wait for the requester (``awaiting-information``) until their answer sends it back to review.
 A cancelled request closes its case as ``cancelled``. What may not happen now raises
-:class:`DecisionConflict` with the reason.
+:class:`DecisionConflict` with the reason. An acceptance by the automatic rule that the cell's
+quota cannot take is not recorded: the case waits for a person, its history saying why.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from arbitration_service.domain.errors import DecisionConflict, InvalidDecision
 
 CELLS = ("pleiades-science", "institutional", "spot-science")
 INFORMATION_REQUESTED = "information-requested"
-FINAL_DECISIONS = frozenset({"accepted", "accepted-partially", "rejected"})
+ACCEPTANCES = frozenset({"accepted", "accepted-partially"})  # they hold quota
+FINAL_DECISIONS = ACCEPTANCES | {"rejected"}
 DECISIONS = FINAL_DECISIONS | {INFORMATION_REQUESTED}
 MAX_REASON = 2000
 
@@ -101,6 +103,10 @@ class Decision:
         return self.decision in FINAL_DECISIONS
 
     @property
+    def holds_quota(self) -> bool:
+        return self.decision in ACCEPTANCES and self.accepted_area_km2 > 0
+
+    @property
     def by_a_person(self) -> bool:
         return not self.decided_by.startswith("rule:")
 
@@ -163,15 +169,20 @@ class Case:
 
     @classmethod
     def open(cls, *, request_id: str, mission: str, area_km2: float, requester: dict[str, Any],
-             at: datetime, rule: AutoRule, priority: int | None = None) -> Case:
+             at: datetime, rule: AutoRule, priority: int | None = None, refused: str | None = None) -> Case:
+        """A new case in review; accepted at once if the rule accepts it, unless the quota ``refused`` it."""
         case = cls(id=request_id, request_id=request_id,
                    cell=route(mission, requester.get("entity_category", "institutional")),
                    mission=mission, area_km2=area_km2, requester=requester, opened_at=at, priority=priority)
         case.history.append(Step(Status.IN_REVIEW, at, requester.get("user_id", ""),
                                  f"opened for the {case.cell} cell"))
         case.events.append(CaseOpened(case.id, case.request_id, case.cell, case.mission, case.area_km2, at))
-        if (auto := rule.decide(area_km2)) is not None:
+        if (auto := rule.decide(area_km2)) is None:
+            pass
+        elif refused is None:
             case.record(auto[0], auto[1], rule.decided_by, at, area_km2)
+        else:
+            case.history.append(Step(Status.IN_REVIEW, at, rule.decided_by, f"not accepted automatically: {refused}"))
         return case
 
     def decide(self, decision: str, reason: str, by: str, at: datetime,

@@ -1,13 +1,15 @@
-"""What every use case gets: the repository, the automatic rule, the queue's policy and the clock."""
+"""What every use case gets: the repository, the automatic rule, the queue's policy, the clock, and
+the quota ledger acceptances hold (``None``: no quota is checked)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from arbitration_service.domain.model import AutoRule
 from arbitration_service.service_layer.ports import CaseRepository
+from arbitration_service.service_layer.quotas import Quotas
 
 
 def utcnow() -> datetime:
@@ -29,3 +31,5 @@ class Arbitration:
     rule: AutoRule = field(default_factory=AutoRule)
     clock: Callable[[], datetime] = utcnow
     queue: QueuePolicy = field(default_factory=QueuePolicy)
+    quotas: Quotas | None = None
+    settle_after: timedelta = timedelta(seconds=30)  # a decision claimed this long ago is completed by the sweep

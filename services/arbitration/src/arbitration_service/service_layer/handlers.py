@@ -1,5 +1,6 @@
 """Use cases of the arbitration service: a case per submitted request, the requester's answers and
-cancellations, the decisions of the cells, and the cases and queues a caller may read."""
+cancellations, and the cases and queues a caller may read (the decisions of the cells:
+``service_layer.decisions``)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,14 @@ from typing import Any
 
 from arbitration_service.domain.access import Actor
 from arbitration_service.domain.errors import CaseNotFound, ConcurrentUpdate, UnknownCell
-from arbitration_service.domain.model import CELLS, Case
+from arbitration_service.domain.ledger import QuotaExceeded
+from arbitration_service.domain.model import CELLS, Case, route
 from arbitration_service.domain.queue import Pace, QueueEntry, queue
+from arbitration_service.service_layer import quotas
 from arbitration_service.service_layer.context import Arbitration
+from arbitration_service.service_layer.decisions import Decide, decide
+
+__all__ = ["Decide", "decide"]  # decisions by people: service_layer.decisions
 
 
 @dataclass(frozen=True)
@@ -26,34 +32,20 @@ class OpenCase:
 
 async def open_case(ctx: Arbitration, cmd: OpenCase) -> bool:
     """One case per request, whatever the number of deliveries: the case id is the request id.
-    Returns ``False`` when the request had its case already."""
+    Returns ``False`` when the request had its case already. What the automatic rule accepts is
+    held in the cell's quota first; refused, the case waits for a person (``service_layer.decisions``)."""
+    at, refused = ctx.clock(), None
+    if ctx.rule.decide(cmd.area_km2) is not None and ctx.quotas is not None:
+        if await ctx.cases.get(cmd.request_id) is not None:
+            return False  # delivered again: held (or refused) when it was opened
+        cell = route(cmd.mission, cmd.requester.get("entity_category", "institutional"))
+        try:
+            await quotas.hold(ctx.quotas, quotas.HoldQuota(cmd.request_id, cell, cmd.mission, cmd.area_km2, at=at))
+        except QuotaExceeded as exc:
+            refused = str(exc)
     case = Case.open(request_id=cmd.request_id, mission=cmd.mission, area_km2=cmd.area_km2,
-                     requester=cmd.requester, at=ctx.clock(), rule=ctx.rule, priority=cmd.priority)
+                     requester=cmd.requester, at=at, rule=ctx.rule, priority=cmd.priority, refused=refused)
     return await ctx.cases.add(case)
-
-
-@dataclass(frozen=True)
-class Decide:
-    case_id: str
-    decision: str
-    reason: str
-    accepted_area_km2: float | None = None
-
-
-async def decide(ctx: Arbitration, actor: Actor, cmd: Decide, attempts: int = 5) -> Case:
-    """A person's decision on a case of their cell, recorded once and announced; a final one counts
-    in the cell's pace. Two arbiters deciding at once: one wins, the other is told it was decided."""
-    for _ in range(attempts):
-        case = await ctx.cases.get(cmd.case_id)  # fresh: a decision is never taken on a stale copy
-        if case is None:
-            raise CaseNotFound(f"no case {cmd.case_id}")
-        actor.must_sit_in(case.cell, "decide its cases")
-        decision = case.decide(cmd.decision, cmd.reason, actor.subject, ctx.clock(), cmd.accepted_area_km2)
-        if await ctx.cases.save(case):
-            if decision.final:
-                await ctx.cases.count_decision(case.cell, decision.decided_at.date(), case.id)
-            return case
-    raise ConcurrentUpdate(f"case {cmd.case_id} kept changing while you decided: try again")
 
 
 async def apply_event(ctx: Arbitration, case_id: str, event_id: str, change: Callable[[Case], Any],

@@ -4,10 +4,24 @@ in-memory one in unit tests."""
 from __future__ import annotations
 
 from collections.abc import Set
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Protocol
 
 from arbitration_service.domain.model import Case
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A person's decision being recorded: one at a time per case (see ``service_layer.decisions``)."""
+
+    case_id: str
+    token: str  # this attempt's: only it drops its claim
+    decision: str
+    reason: str
+    accepted_area_km2: float | None
+    by: str
+    at: datetime
 
 
 class CaseRepository(Protocol):
@@ -33,3 +47,12 @@ class CaseRepository(Protocol):
 
     async def decisions_since(self, cell: str, since: date) -> int:
         """Final decisions by people in the cell from ``since`` (included) on."""
+
+    async def claim(self, claim: Claim) -> Claim | None:
+        """Take the case's claim; ``None`` when taken, else the claim another attempt holds."""
+
+    async def unclaim(self, claim: Claim) -> None:
+        """Drop this claim (not another attempt's)."""
+
+    async def claims_before(self, at: datetime, limit: int) -> list[Claim]:
+        """Claims taken before ``at``: their attempts died or stalled."""

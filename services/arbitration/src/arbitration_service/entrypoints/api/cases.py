@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query
 
 from arbitration_service.entrypoints.api.schemas import CasePublic, DecisionCreate
 from arbitration_service.entrypoints.deps import CaseReader, Ctx, Decider
-from arbitration_service.service_layer import handlers
+from arbitration_service.service_layer import decisions, handlers
 
 router = APIRouter(prefix="/api/arbitration", tags=["arbitration"])
 CaseId = Annotated[str, Path(min_length=1, max_length=128)]
@@ -28,8 +28,9 @@ async def get_case(ctx: Ctx, actor: CaseReader, case_id: CaseId) -> CasePublic:
 
 
 @router.post("/cases/{case_id}/decisions", response_model=CasePublic, status_code=201,
-             summary="Record a decision on a case (arbiters of its cell, admins); decisions are final")
+             summary="Record a decision on a case (arbiters of its cell, admins); decisions are final; "
+                     "an acceptance the cell's quota for the period cannot take is refused (409, saying what is left)")
 async def decide(ctx: Ctx, actor: Decider, case_id: CaseId, body: DecisionCreate) -> CasePublic:
-    case = await handlers.decide(ctx, actor, handlers.Decide(case_id, body.decision, body.reason,
-                                                             body.accepted_area_km2))
+    case = await decisions.decide(ctx, actor, decisions.Decide(case_id, body.decision, body.reason,
+                                                               body.accepted_area_km2))
     return CasePublic.of(case)

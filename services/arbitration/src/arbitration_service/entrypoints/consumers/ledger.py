@@ -3,9 +3,10 @@
 (group ``arbitration.quota-releases``, on the requests events). Each change is applied once per
 incoming event, by any replica; an entry id already in the ledger changes nothing.
 
-A hold the budget cannot take (an acceptance recorded without the check: an automatic rule) is set
-aside in the group's dead-letter topic with the reason saying what is left, to be replayed once the
-budget is raised."""
+Every acceptance holds before it is recorded (``service_layer.decisions``), so this hold normally
+finds ``hold:<case>`` there and changes nothing; it remains for acceptances recorded otherwise
+(before that check existed). One the budget cannot take is set aside in the group's dead-letter
+topic with the reason saying what is left, to be replayed once the budget is raised."""
 
 from __future__ import annotations
 
