@@ -3,7 +3,8 @@
 * Several replicas (each its own connection and ``AggregateStore``) accept at the same moment more
   than the cell's budget can take: never overdrawn, and each refused acceptance is told what is left.
 * Through the served service: acceptances hold, a cancellation releases (each once, whatever the
-  deliveries), an acceptance the budget cannot take is set aside with the reason, and anyone reads
+  deliveries), an automatic acceptance the budget cannot take is not recorded (the case waits for a
+  person, told what is left), and anyone reads
   the exact burn-down over HTTP without a token."""
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from dinamis_common.messaging.envelope import CloudEvent
 from dinamis_common.messaging.outbox import AggregateStore
 from dinamis_common.mongo import make_mongo_client
 from dinamis_contracts import quota, requests
-from dinamis_testkit.events import reader
 from dinamis_testkit.fixtures import served_service
 from dinamis_testkit.inprocess import InProcessServers, free_port
 from dinamis_testkit.polling import until
@@ -131,19 +131,19 @@ async def test_holds_and_a_release_give_the_exact_public_burndown(quota_service)
             "cell": "pleiades-science", "period": period, "budget_km2": 1000.0, "held_km2": 700.0,
             "committed_km2": 0.0, "released_km2": 0.0, "remaining_km2": 300.0}
 
-        # accepted too, but 400 km² do not fit in what is left: set aside with the reason, nothing held
-        dlq = reader(service.settings.kafka_bootstrap_servers,
-                     f"{service.settings.kafka_namespace}arbitration.quota-holds.dlq")
-        await dlq.start()
-        try:
-            await service.upstream.publish(submission(r3, 400))
-            async with asyncio.timeout(30):
-                record = await dlq.getone()
-        finally:
-            await dlq.stop()
-        reason = dict(record.headers)
-        assert json.loads(record.value)["request_id"] == r3
-        assert any(b"has 300 km\xc2\xb2 left of its 1000 km\xc2\xb2 budget" in v for v in reason.values()), reason
+        # accepted by the rule too, but 400 km² do not fit in what is left: not accepted, nothing held,
+        # the case waits in review for a person, its history saying what is left
+        await service.upstream.publish(submission(r3, 400))
+        async with service.client(roles=["admin"]) as admin:
+            async def waiting():
+                found = await admin.get(f"/api/arbitration/cases/{r3}")
+                return found.json() if found.status_code == 200 else None
+            case = await until(waiting)
+        assert (case["status"], case["decisions"]) == ("in-review", [])
+        assert case["history"][-1]["by"] == "rule:max-area"
+        assert case["history"][-1]["note"].startswith(
+            "not accepted automatically: the pleiades-science cell has 300 km² left of its 1000 km² budget")
+        assert (await burndown(700.0))["remaining_km2"] == 300.0
 
         # the requester cancels r2 (delivered twice): its 300 km² go back to the budget, once
         await service.upstream.publish(cancellation(r2), cancellation(r2))
