@@ -10,7 +10,7 @@ from collections.abc import Set
 from datetime import UTC, date, datetime
 
 import pytest
-from arbitration_service.domain.ledger import Ledger
+from arbitration_service.domain.ledger import Ledger, parse
 from arbitration_service.domain.model import AutoRule, Case, Status
 from arbitration_service.domain.policy import QuotaPolicy
 from arbitration_service.service_layer import quotas
@@ -82,27 +82,40 @@ class InMemoryCases:
 
 
 class InMemoryLedgers:
+    """Totals per (cell, period) at a version, entries applied once (their id is the cause)."""
+
     def __init__(self) -> None:
-        self.docs: dict[str, tuple[dict[str, int], int]] = {}
+        self.docs: dict[str, tuple[dict[str, int], int]] = {}  # ledger id -> (its entries, version)
         self.placed: dict[str, dict[str, str]] = {}
         self.published: list = []
-        self.causes: set[str] = set()
 
-    async def get(self, cell, period):
+    async def get(self, cell, period, case=None):
         entries, version = self.docs.get(f"{cell}:{period}", ({}, 0))
-        return Ledger(cell, period, dict(entries)), version
+        totals = balances_by_kind(entries)
+        mine = {e: m2 for e, m2 in entries.items() if parse(e)[1] == case}
+        return Ledger(cell, period, mine, totals=totals), version
 
-    async def save(self, ledger, version, cause):
-        if cause is not None and cause in self.causes:
-            return True
-        if self.docs.get(ledger.id, ({}, 0))[1] != version:
-            return False
-        self.docs[ledger.id] = (dict(ledger.entries), version + 1)
+    async def save(self, ledger, version):
+        for entry in ledger.added:
+            entries, at = self.docs.get(ledger.id, ({}, 0))
+            if entry in entries:
+                continue
+            if at != version:
+                ledger.added.clear()
+                ledger.events.clear()
+                return False
+            self.docs[ledger.id] = ({**entries, entry: ledger.entries[entry]}, version + 1)
+            version += 1
         self.published += ledger.events
+        ledger.added.clear()
         ledger.events.clear()
-        if cause is not None:
-            self.causes.add(cause)
         return True
+
+    async def drop(self, entry, cell, period):
+        pass
+
+    async def unapplied(self, before, limit=100):
+        return []
 
     async def place(self, case, cell, period):
         found = self.placed.setdefault(case, {"cell": cell, "period": period})
@@ -119,6 +132,13 @@ class InMemoryLedgers:
     async def close(self, case, reason):
         found = self.placed.setdefault(case, {"closed": reason})
         return (found["cell"], found["period"]) if "cell" in found else None
+
+
+def balances_by_kind(entries: dict[str, int]) -> dict[str, int]:
+    totals = {"hold": 0, "commit": 0, "release": 0}
+    for entry, m2 in entries.items():
+        totals[parse(entry)[0]] += m2
+    return totals
 
 
 class Clock:

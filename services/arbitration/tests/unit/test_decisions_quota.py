@@ -87,9 +87,9 @@ class SlowLedgers:
     def __getattr__(self, name):
         return getattr(self.inner, name)
 
-    async def save(self, ledger, version, cause):
+    async def save(self, ledger, version):
         await asyncio.sleep(0)
-        return await self.inner.save(ledger, version, cause)
+        return await self.inner.save(ledger, version)
 
 
 async def test_two_arbiters_accepting_two_cases_at_once_that_overdraw_one_is_refused(qctx, q):

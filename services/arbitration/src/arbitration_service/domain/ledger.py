@@ -111,17 +111,39 @@ def balances(entries: Mapping[str, int], budget_m2: int) -> Balances:
 
 @dataclass
 class Ledger:
+    """The ledger's rules. ``entries`` are the entries known here: all of the ledger's, or (as stored)
+    only those of the case being changed, with ``totals`` then the m² of all its entries by kind
+    (``hold``, ``commit``, ``release``), which the budget is checked against. ``added``: the entry
+    ids added since it was read, in order."""
+
     cell: str
     period: str
     entries: dict[str, int] = field(default_factory=dict)  # entry id -> m²
     events: list[QuotaChanged] = field(default_factory=list, repr=False)
+    totals: dict[str, int] | None = None
+    added: list[str] = field(default_factory=list, repr=False)
 
     @property
     def id(self) -> str:
         return ledger_id(self.cell, self.period)
 
     def balances(self, budget_m2: int) -> Balances:
-        return balances(self.entries, budget_m2)
+        if self.totals is None:
+            return balances(self.entries, budget_m2)
+        t = self.totals
+        return Balances(budget_m2, t["hold"] - t["commit"] - t["release"], t["commit"], t["release"])
+
+    def replay(self, entry_id: str, m2: int, budget_m2: int, at: datetime) -> bool:
+        """Decide again an entry recorded but not applied (its writer stopped): by the same rules."""
+        kind, case = parse(entry_id)
+        if kind == "hold":
+            return self.hold(case, m2, budget_m2, at)
+        suffix = entry_id.rsplit(":", 1)[1]
+        if kind == "commit":
+            return self.commit(case, int(suffix), m2, budget_m2, at)
+        if kind == "release":
+            return self.release(case, suffix, budget_m2, at, m2)
+        raise LedgerError(f"{entry_id!r} is not a ledger entry")
 
     def outstanding(self, case: str) -> int:
         """What the case holds and has neither committed nor released."""
@@ -178,6 +200,9 @@ class Ledger:
     def _add(self, kind: str, entry: str, case: str, m2: int, budget_m2: int, at: datetime,
              reason: str = "") -> bool:
         self.entries[entry] = m2
+        self.added.append(entry)
+        if self.totals is not None:
+            self.totals[kind] += m2
         if m2:  # a release of nothing only closes the case: nothing to announce
             self.events.append(QuotaChanged(kind, entry, case, self.cell, self.period, m2, at,
                                             self.balances(budget_m2), reason))

@@ -103,7 +103,8 @@ async def complete(ctx: Arbitration, claim: Claim, attempts: int = 5) -> Case:
 
 
 async def settle(ctx: Arbitration, limit: int = 100) -> int:
-    """Complete the decisions whose attempt died (or stalled) after taking the claim; how many were tried."""
+    """Complete the decisions whose attempt died (or stalled) after taking the claim, then the quota
+    entries recorded a minute ago and never applied; how many decisions were tried."""
     stale = await ctx.cases.claims_before(ctx.clock() - ctx.settle_after, limit)
     for claim in stale:
         try:
@@ -112,6 +113,8 @@ async def settle(ctx: Arbitration, limit: int = 100) -> int:
                      claim.case_id, claim.by)
         except (ArbitrationError, ValueError) as exc:
             log.info("decision %s on case %s by %s not recorded: %s", claim.decision, claim.case_id, claim.by, exc)
+    if ctx.quotas is not None:
+        await quotas.settle(ctx.quotas)
     return len(stale)
 
 

@@ -1,9 +1,11 @@
 """Use cases of the quota ledger: hold on acceptance, commit on delivery, release on cancellation,
 and the public burn-down.
 
-Each change reads the ledger of the (cell, period), decides, and writes it at the next version;
-when another writer (another replica) took that version first, it reads again and decides again,
-so a hold is checked against the budget as it really is: concurrent acceptances never overdraw.
+Each change reads the totals of the (cell, period) and the case's own entries, decides, and applies
+its entry to the totals at their next version; when another writer (another replica) took that
+version first, it reads again and decides again, so a hold is checked against the budget as it
+really is: concurrent acceptances never overdraw. An entry recorded but never applied (its writer
+stopped) is applied by whoever asks for it again, or decided again by ``settle`` after a minute.
 
 Where a case's quota lives (cell, period) is placed once, when its hold is first asked for, and
 read back by the commits and releases (a cancellation knows only the request). A release that comes
@@ -12,13 +14,25 @@ before any hold closes the case instead: a hold asked for later changes nothing.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Protocol
 
-from arbitration_service.domain.ledger import Balances, ExceedsHold, Ledger, QuotaExceeded, to_m2
+from arbitration_service.domain.ledger import (
+    Balances,
+    ExceedsHold,
+    Ledger,
+    LedgerError,
+    QuotaExceeded,
+    hold_id,
+    parse,
+    to_m2,
+)
 from arbitration_service.domain.policy import Period, QuotaPolicy
+
+log = logging.getLogger(__name__)
 
 
 class Contended(RuntimeError):
@@ -28,11 +42,19 @@ class Contended(RuntimeError):
 
 
 class LedgerRepository(Protocol):
-    async def get(self, cell: str, period: str) -> tuple[Ledger, int]:
-        """The ledger and its version (an empty ledger at version 0 when none is stored)."""
+    async def get(self, cell: str, period: str, case: str | None = None) -> tuple[Ledger, int]:
+        """The ledger's totals and version (version 0 when none is stored), with the applied entries
+        of ``case``."""
 
-    async def save(self, ledger: Ledger, version: int, cause: str | None) -> bool:
-        """Store the ledger at ``version + 1`` with its events; ``False`` when somebody wrote first."""
+    async def save(self, ledger: Ledger, version: int) -> bool:
+        """Record and apply the entries added, from ``version + 1`` on, with their events; ``False``
+        when somebody wrote first. An entry applied before (by anyone) is not applied again."""
+
+    async def drop(self, entry: str, cell: str, period: str) -> None:
+        """Forget an entry recorded but not applied, refused when decided again."""
+
+    async def unapplied(self, before: datetime, limit: int = 100) -> list[tuple[str, str, str, int]]:
+        """Entries recorded before ``before`` and not applied: ``(entry id, cell, period, m²)``."""
 
     async def place(self, case: str, cell: str, period: str) -> tuple[str, str] | None:
         """Where the case's quota lives: placed here if it was nowhere yet; ``None`` if it was closed."""
@@ -74,15 +96,18 @@ class Burndown:
 async def hold(q: Quotas, cmd: HoldQuota, cause: str | None = None) -> Balances | None:
     """Hold the accepted km² in the cell's ledger for the period of the acceptance; raises
     ``QuotaExceeded`` (saying what is left) when it would overdraw. ``None``: the case was released
-    (cancelled) before, nothing is held. Asking again for the same case holds nothing more."""
+    (cancelled) before, nothing is held. Asking again for the same case holds nothing more.
+    ``cause`` (the incoming event) is informative: the entry id makes each change once."""
     period = q.policy.period_of(cmd.mission, cmd.at).label
     placed = await q.ledgers.place(cmd.case_id, cmd.cell, period)
     if placed is None:
         return None
     m2 = to_m2(cmd.km2)
     try:
-        return await _change(q, *placed, lambda ledger, budget: ledger.hold(cmd.case_id, m2, budget, cmd.at), cause)
+        return await _change(q, *placed, cmd.case_id,
+                             lambda ledger, budget: ledger.hold(cmd.case_id, m2, budget, cmd.at))
     except QuotaExceeded:
+        await q.ledgers.drop(hold_id(cmd.case_id), *placed)  # recorded by an attempt that stopped: not to be
         await q.ledgers.unplace(cmd.case_id, *placed)  # accepted later (a smaller area, next period): placed anew
         raise
 
@@ -93,7 +118,7 @@ async def commit(q: Quotas, case_id: str, n: int, km2: float, at: datetime, caus
     if placed is None:
         raise ExceedsHold(f"case {case_id} holds no quota: {km2:g} km² cannot be committed")
     m2 = to_m2(km2)
-    return await _change(q, *placed, lambda ledger, budget: ledger.commit(case_id, n, m2, budget, at), cause)
+    return await _change(q, *placed, case_id, lambda ledger, budget: ledger.commit(case_id, n, m2, budget, at))
 
 
 async def release(q: Quotas, case_id: str, reason: str, at: datetime, km2: float | None = None,
@@ -103,7 +128,7 @@ async def release(q: Quotas, case_id: str, reason: str, at: datetime, km2: float
     if placed is None:
         return None
     m2 = None if km2 is None else to_m2(km2)
-    return await _change(q, *placed, lambda ledger, budget: ledger.release(case_id, reason, budget, at, m2), cause)
+    return await _change(q, *placed, case_id, lambda ledger, budget: ledger.release(case_id, reason, budget, at, m2))
 
 
 async def burndown(q: Quotas, cell: str, period: str | None = None) -> Burndown:
@@ -119,11 +144,26 @@ def _budget(q: Quotas, cell: str, period: str, today: date) -> int:
     return to_m2(q.policy.budget_km2(cell, Period.parse(period), today))
 
 
-async def _change(q: Quotas, cell: str, period: str, change: Callable[[Ledger, int], bool],
-                  cause: str | None) -> Balances:
+async def settle(q: Quotas, older_than: timedelta = timedelta(minutes=1)) -> int:
+    """Decide again the entries recorded more than ``older_than`` ago and never applied (their writer
+    stopped): applied if the rules still take them, else dropped. How many were found."""
+    stale = await q.ledgers.unapplied(q.clock() - older_than)
+    for entry, cell, period, m2 in stale:
+        case = parse(entry)[1]
+        try:
+            await _change(q, cell, period, case,
+                          lambda ledger, budget, e=entry, m=m2: ledger.replay(e, m, budget, q.clock()))
+            log.info("quota entry %s of %s %s applied after its writer stopped", entry, cell, period)
+        except LedgerError as exc:
+            await q.ledgers.drop(entry, cell, period)
+            log.info("quota entry %s of %s %s dropped: %s", entry, cell, period, exc)
+    return len(stale)
+
+
+async def _change(q: Quotas, cell: str, period: str, case: str, change: Callable[[Ledger, int], bool]) -> Balances:
     for _ in range(q.attempts):
         budget = _budget(q, cell, period, q.clock().date())
-        ledger, version = await q.ledgers.get(cell, period)
-        if not change(ledger, budget) or await q.ledgers.save(ledger, version, cause):
+        ledger, version = await q.ledgers.get(cell, period, case)
+        if not change(ledger, budget) or await q.ledgers.save(ledger, version):
             return ledger.balances(budget)
     raise Contended(f"the {cell} ledger for {period} changed {q.attempts} times while this change was decided")
