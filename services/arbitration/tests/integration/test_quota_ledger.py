@@ -14,7 +14,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -86,6 +86,39 @@ async def test_concurrent_acceptances_on_several_replicas_never_overdraw(servers
         await clients[0].drop_database(database)
         for c in clients:
             await c.close()
+
+
+async def test_entries_whose_writer_stopped_before_applying_are_applied_or_dropped(servers, unique):
+    """A writer killed between recording an entry and applying it: asked again, the hold is applied
+    once; the sweep applies a stale entry the budget takes and drops one it does not."""
+    database = f"t{unique}_quota"
+    client = make_mongo_client(servers.mongodb_uri, "settle")
+    policy = QuotaPolicy.from_config(policy_config(1000))
+    now = datetime.now(UTC)
+    period = policy.period_of("pleiades", now).label
+    try:
+        ledgers = MongoLedgerRepository(AggregateStore(client[database]["quota_ledgers"]))
+        q = quotas.Quotas(ledgers, policy, lambda: now)
+        await ledgers.ensure_indexes()
+        await quotas.hold(q, quotas.HoldQuota("req-0", "pleiades-science", "pleiades", 100, now))
+        entries = client[database]["quota_entries"]
+        old = now - timedelta(minutes=5)
+        for case, m2 in (("req-1", 300_000_000), ("req-2", 700_000_000), ("req-3", 400_000_000)):
+            await ledgers.place(case, "pleiades-science", period)
+            await entries.insert_one({"_id": f"hold:{case}", "cell": "pleiades-science", "period": period,
+                                      "case": case, "kind": "hold", "m2": m2, "applied": False, "at": old})
+
+        b = await quotas.hold(q, quotas.HoldQuota("req-1", "pleiades-science", "pleiades", 300, now))  # asked again
+        assert b is not None and b.held_m2 == 400_000_000
+        assert await quotas.settle(q) == 2  # 600 km² left: req-3's 400 fit, req-2's 700 do not
+        b = (await quotas.burndown(q, "pleiades-science")).balances
+        assert (b.held_m2, b.remaining_m2) == (800_000_000, 200_000_000)
+        stored = {e["_id"]: e["applied"] for e in await entries.find().to_list()}
+        assert stored == {"hold:req-0": True, "hold:req-1": True, "hold:req-3": True}
+        assert await quotas.settle(q) == 0
+    finally:
+        await client.drop_database(database)
+        await client.close()
 
 
 @asynccontextmanager

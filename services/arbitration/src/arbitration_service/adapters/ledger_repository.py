@@ -19,6 +19,7 @@ between the insert and the apply leaves an unapplied entry: whoever asks for the
 (a redelivered event, the decisions' sweep) applies it; ``unapplied`` finds those older than a
 minute for the periodic sweep (``quotas.settle``), which decides them again by the same rules and
 applies or drops them. An entry applied but not marked is recognised by its cause in the changes.
+A ledger stored in the first format (every entry in one array) is migrated when first read.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from dinamis_common.messaging.outbox import AggregateStore, Outgoing
 from dinamis_contracts import quota as contract
 from pymongo import ASCENDING
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from arbitration_service.domain.ledger import Ledger, QuotaChanged, ledger_id, parse, to_km2
 
@@ -73,6 +74,8 @@ class MongoLedgerRepository:
     async def get(self, cell: str, period: str, case: str | None = None) -> tuple[Ledger, int]:
         """The ledger's totals and version, with the applied entries of ``case``."""
         doc = await self.store.get(ledger_id(cell, period))
+        while doc is not None and doc.get("entries"):
+            doc = await self._migrate(doc)
         totals = {k: int(doc.get(f"{k}_m2", 0)) if doc else 0 for k in KINDS}
         entries: dict[str, int] = {}
         if case is not None:
@@ -118,6 +121,23 @@ class MongoLedgerRepository:
         """Entries recorded before ``before`` and still not applied: ``(entry id, cell, period, m²)``."""
         docs = await self.entries.find({"applied": False}).to_list()
         return [(d["_id"], d["cell"], d["period"], int(d["m2"])) for d in docs if _aware(d["at"]) < before][:limit]
+
+    async def _migrate(self, doc: dict[str, Any]) -> dict[str, Any] | None:
+        """A ledger stored in the first format (all its entries in an ``entries`` array): its entries
+        become applied documents of ``quota_entries`` and its totals are counted, once."""
+        now = datetime.now(UTC)
+        docs = [{"_id": e["id"], "cell": doc["cell"], "period": doc["period"], "case": parse(e["id"])[1],
+                 "kind": parse(e["id"])[0], "m2": int(e["m2"]), "applied": True, "at": now} for e in doc["entries"]]
+        try:
+            await self.entries.insert_many(docs, ordered=False)
+        except BulkWriteError as exc:
+            if any(err.get("code") != 11000 for err in exc.details.get("writeErrors", [])):
+                raise
+        totals = {f"{k}_m2": int(doc.get(f"{k}_m2", 0)) for k in KINDS}
+        for d in docs:
+            totals[f"{d['kind']}_m2"] += d["m2"]
+        await self.store.update(doc["_id"], doc["version"], {"entries": [], **totals}, applied="migrated")
+        return await self.store.get(doc["_id"])
 
     async def _record(self, ledger: Ledger, entry: str, kind: str, case: str, m2: int) -> None:
         doc = {"_id": entry, "cell": ledger.cell, "period": ledger.period, "case": case, "kind": kind, "m2": m2,
