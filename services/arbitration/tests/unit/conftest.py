@@ -89,7 +89,7 @@ class InMemoryLedgers:
         self.placed: dict[str, dict[str, str]] = {}
         self.published: list = []
 
-    async def get(self, cell, period, case=None):
+    async def get(self, cell, period, case=None, fresh=True):
         entries, version = self.docs.get(f"{cell}:{period}", ({}, 0))
         totals = balances_by_kind(entries)
         mine = {e: m2 for e, m2 in entries.items() if parse(e)[1] == case}

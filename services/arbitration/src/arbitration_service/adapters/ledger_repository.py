@@ -71,9 +71,10 @@ class MongoLedgerRepository:
         await self.entries.create_index([("case", ASCENDING)], name="case")
         await self.entries.create_index([("applied", ASCENDING)], name="applied")
 
-    async def get(self, cell: str, period: str, case: str | None = None) -> tuple[Ledger, int]:
-        """The ledger's totals and version, with the applied entries of ``case``."""
-        doc = await self.store.get(ledger_id(cell, period))
+    async def get(self, cell: str, period: str, case: str | None = None, fresh: bool = True) -> tuple[Ledger, int]:
+        """The ledger's totals and version, with the applied entries of ``case``; not ``fresh``: the
+        totals this process last read or wrote (a change on them fails harmlessly if they moved)."""
+        doc = await self.store.get(ledger_id(cell, period), cached=not fresh)
         while doc is not None and doc.get("entries"):
             doc = await self._migrate(doc)
         totals = {k: int(doc.get(f"{k}_m2", 0)) if doc else 0 for k in KINDS}

@@ -14,9 +14,11 @@ before any hold closes the case instead: a hold asked for later changes nothing.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
@@ -42,9 +44,9 @@ class Contended(RuntimeError):
 
 
 class LedgerRepository(Protocol):
-    async def get(self, cell: str, period: str, case: str | None = None) -> tuple[Ledger, int]:
+    async def get(self, cell: str, period: str, case: str | None = None, fresh: bool = True) -> tuple[Ledger, int]:
         """The ledger's totals and version (version 0 when none is stored), with the applied entries
-        of ``case``."""
+        of ``case``; not ``fresh``: the totals this process last read or wrote, if any."""
 
     async def save(self, ledger: Ledger, version: int) -> bool:
         """Record and apply the entries added, from ``version + 1`` on, with their events; ``False``
@@ -75,6 +77,9 @@ class Quotas:
     policy: QuotaPolicy
     clock: Callable[[], datetime]
     attempts: int = 100
+    # one change of a ledger at a time in this process: its holds then do not lose versions to each
+    # other (only to other replicas), and read the totals it last wrote (``fresh`` after a loss)
+    locks: weakref.WeakValueDictionary[str, asyncio.Lock] = field(default_factory=weakref.WeakValueDictionary)
 
 
 @dataclass(frozen=True)
@@ -161,9 +166,23 @@ async def settle(q: Quotas, older_than: timedelta = timedelta(minutes=1)) -> int
 
 
 async def _change(q: Quotas, cell: str, period: str, case: str, change: Callable[[Ledger, int], bool]) -> Balances:
-    for _ in range(q.attempts):
-        budget = _budget(q, cell, period, q.clock().date())
-        ledger, version = await q.ledgers.get(cell, period, case)
-        if not change(ledger, budget) or await q.ledgers.save(ledger, version):
-            return ledger.balances(budget)
+    key = f"{cell}:{period}"
+    lock = q.locks.get(key)
+    if lock is None:
+        lock = q.locks[key] = asyncio.Lock()
+    async with lock:
+        fresh = False
+        for _ in range(q.attempts):
+            budget = _budget(q, cell, period, q.clock().date())
+            ledger, version = await q.ledgers.get(cell, period, case, fresh=fresh)
+            try:
+                changed = change(ledger, budget)
+            except QuotaExceeded:
+                if fresh:
+                    raise
+                fresh = True  # decided on totals this process last saw: refused only on the stored ones
+                continue
+            if not changed or await q.ledgers.save(ledger, version):
+                return ledger.balances(budget)
+            fresh = True
     raise Contended(f"the {cell} ledger for {period} changed {q.attempts} times while this change was decided")
