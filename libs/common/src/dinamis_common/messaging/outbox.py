@@ -303,13 +303,17 @@ class AggregateStore:
         update: dict[str, Any] = {"$set": {pending(field): False}, "$unset": {field: "", "state": ""}}
         if quarantined:
             update["$set"][f"{field}_quarantine"] = dict(quarantined)
-        await self.changes.update_one({"_id": change["_id"], "cause": change["cause"]}, update)
+        # the relays of one process (events, e-mails) mark one change one after the other: FerretDB
+        # rewrites the whole document, so two marks at once could lose one (and send again)
+        async with self._lock(("change", change["_id"])):
+            await self.changes.update_one({"_id": change["_id"], "cause": change["cause"]}, update)
 
     async def sent(self, change: dict[str, Any], field: str, record_ids: Sequence[str]) -> None:
         """Some records of ``field`` went out, the others wait: forget the ones sent."""
         if record_ids:
-            await self.changes.update_one({"_id": change["_id"], "cause": change["cause"]},
-                                          {"$unset": {f"{field}.{r}": "" for r in record_ids}})
+            async with self._lock(("change", change["_id"])):
+                await self.changes.update_one({"_id": change["_id"], "cause": change["cause"]},
+                                              {"$unset": {f"{field}.{r}": "" for r in record_ids}})
 
     async def sweep(self, now: datetime | None = None) -> int:
         """Forget finished changes older than ``retention`` (FerretDB has no TTL index)."""
