@@ -38,7 +38,7 @@ from enum import Enum
 from typing import Any
 
 from opentelemetry import propagate
-from pymongo import ASCENDING, AsyncMongoClient
+from pymongo import ASCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError, OperationFailure
 from uuid6 import uuid7
@@ -47,7 +47,6 @@ from dinamis_common.messaging.envelope import CloudEvent
 
 OUTBOX = "outbox"
 WINDOW = 32
-PLUMBING_FIELDS = ("changes",)
 
 
 class EventTooLarge(ValueError):
@@ -328,6 +327,13 @@ def _cause(aggregate: Any, event_id: str | None) -> str:
     return f"{aggregate}|{event_id}" if event_id else uuid7().hex
 
 
+def applied_events(doc: Mapping[str, Any]) -> set[str]:
+    """The incoming events among the aggregate's last ``WINDOW`` changes: a handler can skip a
+    redelivery without a write (an older one is still refused by the changes' unique cause)."""
+    prefix = f"{doc['_id']}|"
+    return {c.removeprefix(prefix) for c in doc.get("changes", []) if c.startswith(prefix)}
+
+
 def pending(field: str) -> str:
     return f"{field}_pending"
 
@@ -370,7 +376,3 @@ def as_duplicate_key(exc: OperationFailure) -> OperationFailure:
     if isinstance(exc, DuplicateKeyError) or ("23505" not in str(exc) and "duplicate key" not in str(exc)):
         return exc
     return DuplicateKeyError(str(exc), 11000, exc.details)
-
-
-def collection_of(client: AsyncMongoClient, database: str, name: str) -> AsyncCollection:
-    return client[database][name]

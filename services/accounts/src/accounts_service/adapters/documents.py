@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+from dinamis_common.messaging.outbox import applied_events
+
 from accounts_service.domain.entity import Acceptance, Entity, Person, Review
 from accounts_service.domain.identifiers import Identifier
 from accounts_service.domain.links import Link
@@ -47,7 +49,7 @@ def entity_from(doc: dict[str, Any]) -> Entity:
         reviews={k: Review(**r) for k, r in (doc.get("reviews") or {}).items()},
         eligible_missions=list(doc.get("eligible_missions", [])),
         certificate_serial=doc.get("certificate_serial", ""), links=_links_back(doc.get("links", [])),
-        version=doc.get("version", 0), seen_events=set(doc.get("applied_events", [])),
+        version=doc.get("version", 0), seen_events=applied_events(doc),
     )
 
 
@@ -70,5 +72,5 @@ def user_from(doc: dict[str, Any]) -> User:
         invited=doc.get("invited", False), identity_problem=doc.get("identity_problem"),
         linked={i["provider"]: LinkedIdentity(**i) for i in doc.get("linked", [])},
         audit=[RoleChange(**a) for a in doc.get("audit", [])], links=_links_back(doc.get("links", [])),
-        version=doc.get("version", 0), seen_events=set(doc.get("applied_events", [])),
+        version=doc.get("version", 0), seen_events=applied_events(doc),
     )

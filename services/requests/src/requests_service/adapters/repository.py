@@ -10,7 +10,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from dinamis_common.messaging.outbox import AggregateStore
+from dinamis_common.messaging.outbox import AggregateStore, applied_events
 from pymongo import ASCENDING, DESCENDING
 
 from requests_service.adapters.translators import outgoing
@@ -48,7 +48,7 @@ def from_document(doc: dict[str, Any]) -> Request:
                  for h in doc.get("history", [])],
         fingerprint=doc.get("fingerprint", ""),
         version=doc.get("version", 0),
-        seen_events=set(doc.get("applied_events", [])),
+        seen_events=applied_events(doc),
     )
 
 
