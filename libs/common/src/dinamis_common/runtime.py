@@ -28,7 +28,7 @@ from dinamis_common.messaging.broker import (
     make_broker,
     publish_record,
 )
-from dinamis_common.messaging.consumer import Handler, dlq_topic, retry_topic, subscribe
+from dinamis_common.messaging.consumer import Handler, consumer_topics, subscribe
 from dinamis_common.messaging.dlq import DlqWaiting
 from dinamis_common.messaging.outbox import AggregateStore
 from dinamis_common.messaging.relay import OutboxRelay
@@ -104,7 +104,7 @@ class Runtime:
                 await publish_record(broker, {**record, "topic": namespace + record["topic"]})
 
             self.relay = OutboxRelay([], publish, poll_seconds=self.settings.outbox_poll_seconds,
-                                     meter=self.telemetry.meter_provider.get_meter("dinamis.relay"))
+                                     meter=self.telemetry.meter("dinamis.relay"))
         relays = [self.relay, *self.extra_relays]
         store = AggregateStore(self.db[collection], lambda s, change: [r.wake(s, change) for r in relays],
                                effects=effects, max_record_bytes=self.settings.max_event_bytes,
@@ -153,11 +153,10 @@ class Runtime:
     def subscribe(self, topic: str, group: str, handler: Handler) -> None:
         assert self.broker is not None
         ns = self.settings.kafka_namespace
-        # the group's own retry and dead-letter topics: <group>.retry, <group>.dlq
-        self._topics.update({ns + topic, retry_topic(ns + group), dlq_topic(ns + group)})
+        self._topics.update(consumer_topics(ns + topic, ns + group))  # with <group>.retry and <group>.dlq
         self._groups.add(ns + group)
         subscribe(self.broker, ns + topic, ns + group, handler, max_attempts=self.settings.consumer_max_attempts,
-                  meter=self.telemetry.meter_provider.get_meter("dinamis.consumer"),
+                  meter=self.telemetry.meter("dinamis.consumer"),
                   commit_interval=self.settings.consumer_commit_interval_ms / 1000)
 
     async def start(self, indexed: Iterable[Any] = ()) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+from aiokafka.errors import TopicAlreadyExistsError
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 
@@ -46,7 +47,7 @@ async def publish_record(broker: KafkaBroker, record: dict[str, Any]) -> None:
 
 
 TopicSpec = Mapping[str, Any]  # {"name", "partitions", "replication_factor", "config": {name: value}}
-TOPIC_ALREADY_EXISTS = 36
+TOPIC_ALREADY_EXISTS = TopicAlreadyExistsError.errno
 
 
 @dataclass
@@ -84,11 +85,13 @@ async def ensure_topics(bootstrap_servers: str, topics: Iterable[str | TopicSpec
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="dinamis-topics")
     await admin.start()
     try:
-        brokers = max(1, len((await admin.describe_cluster())["brokers"]))
         # asking for a missing topic by name would make a broker that auto-creates topics create it
-        present = [n for n in await admin.list_topics() if n in specs]
-        existing = {t["topic"]: t["partitions"] for t in (await admin.describe_topics(present) if present else [])
-                    if t["error_code"] == 0}
+        present = {n for n in await admin.list_topics() if n in specs}
+        if present == set(specs) and not reconcile:
+            return changes  # a service starting on a ready cluster: one metadata request, nothing else
+        brokers = max(1, len((await admin.describe_cluster())["brokers"]))
+        existing = {t["topic"]: t["partitions"] for t in (await admin.describe_topics(sorted(present)) if present
+                                                          else []) if t["error_code"] == 0}
         missing = [_held(s, min(s["replication_factor"], brokers)) for n, s in specs.items() if n not in existing]
         if fewer := [s["name"] for s in missing if s["replication_factor"] < specs[s["name"]]["replication_factor"]]:
             log.info("%d topic(s) get fewer replicas than declared: the cluster has %d broker(s)", len(fewer), brokers)
