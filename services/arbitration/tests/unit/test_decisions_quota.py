@@ -175,5 +175,5 @@ async def test_a_claim_for_a_case_cancelled_meanwhile_is_dropped_and_the_cancell
     with pytest.raises(DecisionConflict, match="was cancelled by its requester"):
         await complete(qctx, claim)
     assert qctx.cases.claims == {} and (await qctx.cases.get("r1")).decisions == []
-    await quotas.release(q, "r1", "cancelled", NOW, cause="ev-1")  # the cancellation's ledger consumer
+    await quotas.release(q, "r1", "cancelled", NOW)  # the cancellation's ledger consumer
     assert await held(q) == 0

@@ -98,11 +98,11 @@ class Burndown:
     balances: Balances
 
 
-async def hold(q: Quotas, cmd: HoldQuota, cause: str | None = None) -> Balances | None:
+async def hold(q: Quotas, cmd: HoldQuota) -> Balances | None:
     """Hold the accepted km² in the cell's ledger for the period of the acceptance; raises
     ``QuotaExceeded`` (saying what is left) when it would overdraw. ``None``: the case was released
-    (cancelled) before, nothing is held. Asking again for the same case holds nothing more.
-    ``cause`` (the incoming event) is informative: the entry id makes each change once."""
+    (cancelled) before, nothing is held. Asking again for the same case holds nothing more (the
+    entry id makes each change once, whatever event asks)."""
     period = q.policy.period_of(cmd.mission, cmd.at).label
     placed = await q.ledgers.place(cmd.case_id, cmd.cell, period)
     if placed is None:
@@ -117,7 +117,7 @@ async def hold(q: Quotas, cmd: HoldQuota, cause: str | None = None) -> Balances 
         raise
 
 
-async def commit(q: Quotas, case_id: str, n: int, km2: float, at: datetime, cause: str | None = None) -> Balances:
+async def commit(q: Quotas, case_id: str, n: int, km2: float, at: datetime) -> Balances:
     """The n-th delivery of the case spent ``km2`` of its hold."""
     placed = await q.ledgers.placement(case_id)
     if placed is None:
@@ -126,8 +126,7 @@ async def commit(q: Quotas, case_id: str, n: int, km2: float, at: datetime, caus
     return await _change(q, *placed, case_id, lambda ledger, budget: ledger.commit(case_id, n, m2, budget, at))
 
 
-async def release(q: Quotas, case_id: str, reason: str, at: datetime, km2: float | None = None,
-                  cause: str | None = None) -> Balances | None:
+async def release(q: Quotas, case_id: str, reason: str, at: datetime, km2: float | None = None) -> Balances | None:
     """Give back what the case holds (``km2``: only that much); ``None`` when it held nothing."""
     placed = await q.ledgers.close(case_id, reason)
     if placed is None:

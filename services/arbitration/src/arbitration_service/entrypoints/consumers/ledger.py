@@ -25,13 +25,13 @@ def decisions(q: quotas.Quotas) -> Handler:
     async def recorded(d: arbitration.DecisionRecordedV1, event: CloudEvent) -> None:
         if d.decision in ACCEPTED and d.accepted_area_km2 > 0:
             await quotas.hold(q, quotas.HoldQuota(case_id=d.case_id, cell=d.cell, mission=d.mission,
-                                                  km2=d.accepted_area_km2, at=d.decided_at), cause=event.id)
+                                                  km2=d.accepted_area_km2, at=d.decided_at))
 
     return dispatch({arbitration.DECISION_RECORDED: (arbitration.DecisionRecordedV1, recorded)})
 
 
 def cancellations(q: quotas.Quotas) -> Handler:
     async def cancelled(c: requests.RequestCancelledV1, event: CloudEvent) -> None:
-        await quotas.release(q, c.request_id, "cancelled", c.cancelled_at, cause=event.id)  # case id = request id
+        await quotas.release(q, c.request_id, "cancelled", c.cancelled_at)  # case id = request id
 
     return dispatch({requests.REQUEST_CANCELLED: (requests.RequestCancelledV1, cancelled)})
