@@ -86,6 +86,7 @@ async def _pending_changes(mongodb_uri: str) -> dict[str, int]:
         await client.close()
 
 
+@pytest.mark.timeout(600)  # fifteen processes on two cores, each kill a rebalance of every group of the victim
 async def test_three_replicas_of_each_consumer_and_two_apis_killed_at_random_apply_everything_once(
         running_stack, servers, eventually):
     import httpx
