@@ -24,6 +24,66 @@ class Requester(Payload):
     entity_category: EntityCategory = "institutional"
 
 
+Kind = Literal["archive", "tasking"]
+Mode = Literal["mono", "stereo", "tristereo"]
+Priority = Literal["standard", "high", "urgent"]
+
+
+class SceneV1(Payload):
+    """An Airbus archive scene of an archive request, clipped to the requester's area."""
+
+    item_id: str
+    aoi: dict[str, Any]
+    area_km2: float
+    acquired_at: datetime | None = None
+
+
+class TaskingV1(Payload):
+    window_start: datetime
+    window_end: datetime
+    max_cloud_cover: float
+    max_incidence_angle: float
+    mode: Mode = "mono"
+    priority: Priority = "standard"
+
+
+class DeliveredOfferV1(Payload):
+    item_id: str
+    collection: str
+    acquired_at: datetime
+    coverage: float
+    cloud_cover: float | None = None
+    incidence_angle: float | None = None
+
+
+class JoinOfferV1(Payload):
+    request_id: str
+    overlap_km2: float
+    window_start: datetime
+    window_end: datetime
+    mode: str
+
+
+class QuoteV1(Payload):
+    """The quote a request was submitted with (frozen): money as a decimal string, EUR."""
+
+    area_km2: float
+    free_km2: float
+    over_quota_km2: float
+    billed_km2: float
+    price_eur: str
+    payer: str
+    basis: str
+    invoicing_minimum_km2: float
+    cell: str
+    period: str
+    quoted_at: datetime
+    valid_until: datetime
+    package_id: str | None = None
+    delivered_offers: list[DeliveredOfferV1] = []
+    join_offers: list[JoinOfferV1] = []
+
+
 class RequestSubmittedV1(Payload):
     request_id: str
     title: str
@@ -32,6 +92,14 @@ class RequestSubmittedV1(Payload):
     area_km2: float
     requester: Requester
     submitted_at: datetime
+    # additive (issue 10): what is asked, why, and the quote it was submitted with
+    kind: Kind = "tasking"
+    justification: str = ""
+    funding_reference: str | None = None
+    scenes: list[SceneV1] = []
+    tasking: TaskingV1 | None = None
+    priority: Priority = "standard"
+    quote: QuoteV1 | None = None
 
 
 class RequestStatusChangedV1(Payload):

@@ -3,11 +3,14 @@ an in-memory one in unit tests)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Protocol
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Protocol
 
 from requests_service.domain.entities import Entity
 from requests_service.domain.model import Request
+from requests_service.domain.quote import Allowance
 
 
 class RequestRepository(Protocol):
@@ -31,3 +34,53 @@ class EntityDirectory(Protocol):
 
     async def apply(self, entity: Entity) -> bool:
         """Keep ``entity`` if its version is newer than the one held; ``False`` if it changed nothing."""
+
+
+class Catalogue(Protocol):
+    """The catalogue's public STAC API (over HTTP: never its database). Raises
+    ``dinamis_common.http.ServiceUnavailable``-like errors (503 + Retry-After) when it cannot answer."""
+
+    async def archive_items(self, item_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The ``airbus-archive`` STAC items among ``item_ids``, by id (unknown ids are absent)."""
+
+    async def delivered_covering(self, mission: str, aoi: dict[str, Any], start: datetime | None,
+                                 end: datetime | None, max_cloud_cover: float | None,
+                                 max_incidence_angle: float | None, limit: int) -> list[dict[str, Any]]:
+        """Delivered STAC items of ``mission`` intersecting ``aoi`` acquired in [start, end] within the limits."""
+
+
+class Allowances(Protocol):
+    """The arbitration service's quota facts for the caller's entity (over HTTP, with the caller's token)."""
+
+    async def allowance(self, token: str, mission: str, kind: str) -> Allowance: ...
+
+
+@dataclass(frozen=True)
+class QueuePlace:
+    cell: str
+    position: int
+    expected_decision_date: date
+
+
+class Queues(Protocol):
+    """Where a request in review stands in its cell's queue (the arbitration service computes it)."""
+
+    async def place(self, token: str, request_id: str) -> QueuePlace | None: ...
+
+
+@dataclass(frozen=True)
+class PendingTasking:
+    request_id: str
+    mission: str
+    mode: str
+    aoi: dict[str, Any]
+    window_start: datetime
+    window_end: datetime
+
+
+class TaskingIndex(Protocol):
+    """Pending tasking requests by place and time (a projection of this service's own events), to
+    offer joining one instead of tasking the same place again."""
+
+    async def overlapping(self, mission: str, aoi: dict[str, Any], start: datetime, end: datetime,
+                          limit: int) -> list[PendingTasking]: ...
