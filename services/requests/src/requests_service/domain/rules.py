@@ -19,6 +19,10 @@ class IntakeRules:
     tasking_min_window_days: float = 7.0  # and lasts at least this long
     tasking_max_window_days: float = 365.0
     cancel_tasking_before_window_hours: float = 48.0  # a tasking may be cancelled until this long before
+    # overlap offers (quote and intake): delivered imagery to reuse, pending taskings to join
+    offers_delivered_max: int = 10  # at most this many delivered items offered
+    offers_delivered_recency_days: float = 365.0  # tasking: acquired at most this long before the window starts
+    offers_join_max: int = 5  # at most this many pending taskings offered to join
 
 
 @dataclass(frozen=True)
