@@ -7,6 +7,8 @@ contract says so). It may import the CLI, whose development features (the stack,
 - ``service``: a service app served in the test's loop on the real Kafka and MongoDB-wire server in a
   sandbox (own Kafka namespace and databases, dropped after), with clients carrying test tokens;
 - ``events``: CloudEvents published to a topic as a relay does, topics read from their start;
+- ``archive``: the known Airbus archive scenes loaded into the stack's catalogue, and the bodies of
+  archive and tasking requests over them;
 - ``polling``: waiting for an effect that arrives asynchronously;
 - ``fixtures``: pytest fixtures made of the above (the one module importing pytest);
 - ``devtokens``: a test signing key (RSA pair, JWKS on disk) and tokens signed with it;
