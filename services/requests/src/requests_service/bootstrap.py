@@ -12,6 +12,7 @@ from opentelemetry.sdk.trace.export import SpanExporter
 
 from requests_service.adapters.entities import MongoEntityDirectory
 from requests_service.adapters.repository import MongoRequestRepository
+from requests_service.adapters.tasking_index import MongoTaskingIndex
 from requests_service.domain.errors import (
     ConcurrentUpdate,
     IdempotencyKeyReused,
@@ -26,6 +27,7 @@ from requests_service.entrypoints.api import requests as requests_api
 from requests_service.entrypoints.consumers import accounts as from_accounts
 from requests_service.entrypoints.consumers import arbitration as from_arbitration
 from requests_service.entrypoints.consumers import provisioning as from_provisioning
+from requests_service.entrypoints.consumers import tasking_index as pending_taskings
 from requests_service.service_layer.context import Requests
 from requests_service.settings import Settings
 
@@ -40,21 +42,25 @@ class Container:
     context: Requests
     requests: MongoRequestRepository
     entities: MongoEntityDirectory
+    tasking_index: MongoTaskingIndex
 
 
 def bootstrap(settings: Settings, span_exporter: SpanExporter | None = None) -> Container:
     runtime = Runtime(settings, span_exporter, topics=topics)
     repository = MongoRequestRepository(runtime.store("requests"))
     entities = MongoEntityDirectory(runtime.db["entities"])
-    ctx = Requests(requests=repository, entities=entities)
+    tasking_index = MongoTaskingIndex(runtime.db["pending_taskings"], runtime.db["pending_tasking_removals"])
+    ctx = Requests(requests=repository, entities=entities, tasking_index=tasking_index)
     runtime.publishes(requests.TOPIC)
     runtime.subscribe(arbitration.TOPIC, from_arbitration.GROUP, from_arbitration.handler(ctx))
     runtime.subscribe(provisioning.TOPIC, from_provisioning.GROUP, from_provisioning.handler(ctx))
     runtime.subscribe(accounts.ENTITY_TOPIC, from_accounts.GROUP, from_accounts.handler(ctx))
-    return Container(settings, runtime, ctx, repository, entities)
+    runtime.subscribe(requests.TOPIC, pending_taskings.GROUP, pending_taskings.handler(tasking_index))
+    return Container(settings, runtime, ctx, repository, entities, tasking_index)
 
 
 def create_app(settings: Settings | None = None, span_exporter: SpanExporter | None = None) -> FastAPI:
     c = bootstrap(settings or Settings(), span_exporter)
     return c.runtime.create_app(title="DINAMIS requests", routers=[eligibility.router, requests_api.router],
-                                indexed=[c.requests, c.entities], error_table=ERRORS, context=c.context)
+                                indexed=[c.requests, c.entities, c.tasking_index], error_table=ERRORS,
+                                context=c.context)
