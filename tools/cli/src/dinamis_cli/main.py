@@ -74,11 +74,14 @@ def up(profile: ProfileOpt = None, demo: Annotated[bool, typer.Option(help="load
             spinner.update(f"services: starting {name}")
             stack.start_service(p, name)
     entity_id = "<entity id>"
-    if demo:
-        with console.status("demo data: a research lab subscribes, then three requests"):
-            entity_id = demo_data.load(p, lambda msg: console.print(f"[yellow]{msg}[/]"))
-        if not httpx.get(f"{p.service_url('gateway')}/stac/search?limit=1", timeout=10).json().get("features"):
+    if demo:  # the catalogue first: the demo's archive requests pick its named Airbus archive scenes
+        generated = httpx.get(f"{p.service_url('gateway')}/stac/search?limit=1&collections=pleiades", timeout=10)
+        if not generated.json().get("features"):
             catalogue.demo(items=3000, seed=2026, out=None, profile=p.name)
+        with console.status("demo data: the named Airbus archive scenes"):
+            catalogue.load_archive_scenes(p.postgres_dsn)
+        with console.status("demo data: a research lab subscribes, then three archive requests and a tasking"):
+            entity_id = demo_data.load(p, lambda msg: console.print(f"[yellow]{msg}[/]"))
     _index(p)  # the collections the services (and the demo data) created
     gateway = p.service_url("gateway")
     table = Table(title=f"DINAMIS is up (profile {p.name})")

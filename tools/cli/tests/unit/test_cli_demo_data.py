@@ -4,6 +4,7 @@ its own, whatever state the development data is in."""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from dinamis_cli.demo import demo_entity
@@ -78,3 +79,31 @@ async def test_the_sink_reader_reads_only_mail_that_arrived_after_the_request(tm
             await read("correspondant.demo@example.org")
     finally:
         sink.close()
+
+
+def test_the_demo_requests_are_archive_requests_within_the_free_quota_and_one_tasking():
+    import shapely
+    from dinamis_cli.catalogue import ARCHIVE_SCENES
+    from dinamis_cli.demo import requests_of
+    from pyproj import Geod
+
+    today = datetime(2026, 3, 2, 17, 30, tzinfo=UTC)
+    made = requests_of("ent-1", today)
+    scenes = {s.id: s for s in ARCHIVE_SCENES}
+    archive = [b for _, b in made if b["kind"] == "archive"]
+    assert [b["title"] for b in archive] == ["Montpellier littoral", "Rade de Brest", "Guadeloupe mangroves"]
+    for body in archive:
+        [picked] = body["archive"]["scenes"]
+        scene = scenes[picked["item_id"]]
+        assert body["mission"] == scene.mission and body["justification"]
+        clip = shapely.geometry.shape(picked["aoi"])
+        assert shapely.geometry.shape(scene.footprint).contains(clip)
+        km2 = abs(Geod(ellps="WGS84").geometry_area_perimeter(clip)[0]) / 1e6
+        assert 25 <= km2 <= (500 if scene.mission == "pleiades" else 5000)  # invoicing minimum, free quota
+    [tasking] = [b for _, b in made if b["kind"] == "tasking"]
+    start, end = (datetime.fromisoformat(tasking["tasking"]["window"][k]) for k in ("start", "end"))
+    assert start - today >= timedelta(days=2) and end - start >= timedelta(days=7)
+    # the same keys and bodies on a second make up the same day; the tasking is a new one another day
+    assert requests_of("ent-1", today.replace(hour=9)) == made
+    later = requests_of("ent-1", today + timedelta(days=1))
+    assert [k for k, _ in later][:3] == [k for k, _ in made][:3] and later[3][0] != made[3][0]
