@@ -6,7 +6,10 @@ one raw Kafka hop measured on the same broker in the same run.
 It starts the servers and services of the profile if needed (the project's own stack), then:
 1. floor: one raw aiokafka produce → consume hop (acks=all, idempotent producer, consumer
    committing each record), sequential, ``--hops`` samples;
-2. pipeline: ``--requests`` POST /api/requests through the gateway, ``--concurrency`` at a time;
+2. pipeline: ``--requests`` POST /api/requests through the gateway, ``--concurrency`` at a time:
+   archive requests of 9 km² clipped in a known Airbus archive scene (``dinamis_testkit.archive``,
+   loaded into the profile's catalogue first), within the free quota, so the test and dev
+   profiles' rule accepts them with no person;
    a request counts as done when its ``status-changed → ordered`` event reaches a consumer
    here, so the latency covers every hop: requests → arbitration → provisioning → requests → us;
    first unloaded (one request at a time, each awaited: the pipeline's own latency), then
@@ -40,13 +43,14 @@ import httpx
 import report
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from dinamis_testkit.archive import archive_request, archive_scene, ensure_archive_items
 from probe import Probe
 
 # Kafka hops on the critical path: submitted (requests→arbitration), decision (arbitration→
 # provisioning), order recorded (provisioning→requests), status-changed (requests→here).
 HOPS = 4
 STATUS_TOPIC = "requests.request.events.v1"
-AOI = {"type": "Polygon", "coordinates": [[[5.3, 43.2], [5.4, 43.2], [5.4, 43.3], [5.3, 43.3], [5.3, 43.2]]]}
+SCENE = archive_scene("pleiades", 0)  # what every submission asks for: 3 km × 3 km of a Pléiades scene
 
 
 def pct(values: list[float], q: float) -> float:
@@ -130,7 +134,7 @@ async def pipeline(gateway: str, bootstrap: str, token: str, n: int, concurrency
                                  timeout=60, limits=httpx.Limits(max_connections=concurrency)) as api:
 
         async def submit(i: int) -> None:
-            body = {"title": f"bench {i}", "mission": "pleiades", "aoi": AOI}
+            body = archive_request(SCENE, title=f"bench {i}", clip_km=3)
             key = {"idempotency-key": uuid.uuid4().hex}
             async with gate:
                 start = time.perf_counter()
@@ -206,6 +210,7 @@ def main() -> None:
     profile = stack.load_profile(args.profile)
     stack.start_servers(profile)
     stack.start_services(profile)
+    ensure_archive_items(profile.postgres_dsn)  # the scene the submissions pick, in the catalogue
     from dinamis_cli.stack.membership import approved_in_stack
 
     entity_id = asyncio.run(approved_in_stack(profile, "institutional", "bench"))  # as an organisation would
