@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dinamis_common.dated import in_force
 from dinamis_common.runtime import Runtime
 from dinamis_contracts import accounts, arbitration, provisioning, requests, topics
 from fastapi import FastAPI
 from opentelemetry.sdk.trace.export import SpanExporter
 
+from requests_service.adapters.catalogue import HttpCatalogue
 from requests_service.adapters.entities import MongoEntityDirectory
 from requests_service.adapters.repository import MongoRequestRepository
 from requests_service.adapters.tasking_index import MongoTaskingIndex
@@ -17,7 +19,8 @@ from requests_service.domain.errors import (
     ConcurrentUpdate,
     IdempotencyKeyReused,
     IllegalTransition,
-    InvalidAoi,
+    InvalidRequest,
+    NotAllowed,
     NotEligible,
     NotRequester,
     RequestNotFound,
@@ -31,8 +34,9 @@ from requests_service.entrypoints.consumers import tasking_index as pending_task
 from requests_service.service_layer.context import Requests
 from requests_service.settings import Settings
 
-ERRORS = {InvalidAoi: 422, NotEligible: 403, NotRequester: 403, RequestNotFound: 404, IdempotencyKeyReused: 409,
-          ConcurrentUpdate: 409, IllegalTransition: 409}
+# UpstreamUnavailable is not here on purpose: a transient failure, the runtime answers 503 with Retry-After
+ERRORS = {InvalidRequest: 422, NotEligible: 403, NotAllowed: 403, NotRequester: 403, RequestNotFound: 404,
+          IdempotencyKeyReused: 409, ConcurrentUpdate: 409, IllegalTransition: 409}
 
 
 @dataclass(frozen=True)
@@ -50,7 +54,11 @@ def bootstrap(settings: Settings, span_exporter: SpanExporter | None = None) -> 
     repository = MongoRequestRepository(runtime.store("requests"))
     entities = MongoEntityDirectory(runtime.db["entities"])
     tasking_index = MongoTaskingIndex(runtime.db["pending_taskings"], runtime.db["pending_tasking_removals"])
-    ctx = Requests(requests=repository, entities=entities, tasking_index=tasking_index)
+    catalogue = HttpCatalogue(settings.catalogue_url, settings.upstream_timeout_seconds)
+    runtime.on_stop.append(catalogue.close)
+    ctx = Requests(requests=repository, entities=entities, tasking_index=tasking_index, catalogue=catalogue,
+                   rules=lambda day: in_force(settings.requests_rules, day, "intake rules"),
+                   tariff=lambda day: in_force(settings.requests_tariffs, day, "tariff"))
     runtime.publishes(requests.TOPIC)
     runtime.subscribe(arbitration.TOPIC, from_arbitration.GROUP, from_arbitration.handler(ctx))
     runtime.subscribe(provisioning.TOPIC, from_provisioning.GROUP, from_provisioning.handler(ctx))

@@ -1,30 +1,65 @@
 """Requests in MongoDB: one document per request (changes and their events in ``requests_changes``).
 
-The AOI is kept as GeoJSON *text*: FerretDB refuses nested arrays (GeoJSON coordinates are
-arrays of arrays), and spatial search is the catalogue's job (PostGIS), not this store's.
+The AOI (and each archive scene's) is kept as GeoJSON *text*: FerretDB refuses nested arrays
+(GeoJSON coordinates are arrays of arrays), and spatial search is the catalogue's job (PostGIS), not
+this store's. The frozen quote is kept as its wire form (``QuoteV1``: money as a decimal string,
+FerretDB refuses Decimal128). ``owner_id``, ``entity_id`` and ``cell`` are top-level fields: the
+lists query them by equality, which FerretDB pushes down (a dotted path it does not).
+
+A document stored before issue 10 has no kind, scenes, tasking or quote: it reads as a tasking
+request without them.
 """
 
 from __future__ import annotations
 
 import json
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from dinamis_common.messaging.outbox import AggregateStore, applied_events
+from dinamis_contracts.requests import QuoteV1
 from pymongo import ASCENDING, DESCENDING
 
-from requests_service.adapters.translators import outgoing
+from requests_service.adapters.translators import outgoing, quote_v1
+from requests_service.domain.access import Listing
 from requests_service.domain.model import SERVICE, HistoryEntry, Request, Requester, Status
+from requests_service.domain.quote import DeliveredOffer, JoinOffer, Offers, Quote
+from requests_service.domain.spec import Scene, Tasking
 
 _STATE = ("title", "mission", "aoi", "area_km2", "submitted_at", "status", "cell", "order_id",
-          "accepted_area_km2", "fingerprint")
+          "accepted_area_km2", "fingerprint", "kind", "justification", "funding_reference", "priority")
+_TASKING = ("window_start", "window_end", "max_cloud_cover", "max_incidence_angle", "mode", "priority")
+
+
+def _text(geojson: dict[str, Any]) -> str:
+    return json.dumps(geojson, separators=(",", ":"))
+
+
+def quote_from(doc: dict[str, Any]) -> Quote:
+    q = QuoteV1.model_validate(doc)
+    return Quote(
+        area_km2=q.area_km2, free_km2=q.free_km2, over_quota_km2=q.over_quota_km2, billed_km2=q.billed_km2,
+        price_eur=Decimal(q.price_eur), payer=q.payer, basis=q.basis,  # type: ignore[arg-type]
+        invoicing_minimum_km2=q.invoicing_minimum_km2, cell=q.cell, period=q.period, quoted_at=q.quoted_at,
+        valid_until=q.valid_until, package_id=q.package_id,
+        offers=Offers(
+            delivered=tuple(DeliveredOffer(o.item_id, o.collection, o.acquired_at, o.coverage, o.cloud_cover,
+                                           o.incidence_angle) for o in q.delivered_offers),
+            join=tuple(JoinOffer(o.request_id, o.overlap_km2, o.window_start, o.window_end, o.mode)
+                       for o in q.join_offers)))
 
 
 def to_document(r: Request) -> dict[str, Any]:
     doc: dict[str, Any] = {"_id": r.id, **{k: getattr(r, k) for k in _STATE}}
-    doc["aoi"] = json.dumps(r.aoi, separators=(",", ":"))
+    doc["aoi"] = _text(r.aoi)
     doc["status"] = str(r.status)
     doc["owner_id"] = r.requester.user_id
+    doc["entity_id"] = r.requester.entity_id
+    doc["scenes"] = [{"item_id": s.item_id, "aoi": _text(s.aoi), "area_km2": s.area_km2, "acquired_at": s.acquired_at,
+                      "platform": s.platform} for s in r.scenes]
+    doc["tasking"] = {k: getattr(r.tasking, k) for k in _TASKING} if r.tasking else None
+    doc["quote"] = quote_v1(r.quote).model_dump(mode="python") if r.quote else None
     doc["requester"] = {"user_id": r.requester.user_id, "entity_id": r.requester.entity_id,
                         "entity_category": r.requester.entity_category}
     doc["history"] = [{"status": str(h.status), "at": h.at, "note": h.note, "by": h.by} for h in r.history]
@@ -40,6 +75,14 @@ def from_document(doc: dict[str, Any]) -> Request:
         area_km2=doc["area_km2"],
         requester=Requester(**doc["requester"]),
         submitted_at=doc["submitted_at"],
+        kind=doc.get("kind") or "tasking",
+        justification=doc.get("justification") or "",
+        funding_reference=doc.get("funding_reference"),
+        scenes=tuple(Scene(s["item_id"], json.loads(s["aoi"]), s["area_km2"], s.get("acquired_at"), s.get("platform"))
+                     for s in doc.get("scenes") or ()),
+        tasking=Tasking(**{k: doc["tasking"][k] for k in _TASKING}) if doc.get("tasking") else None,
+        priority=doc.get("priority") or "standard",
+        quote=quote_from(doc["quote"]) if doc.get("quote") else None,
         status=Status(doc["status"]),
         cell=doc.get("cell"),
         order_id=doc.get("order_id"),
@@ -58,15 +101,17 @@ class MongoRequestRepository:
 
     async def ensure_indexes(self) -> None:
         await self.store.ensure_indexes()
-        await self.store.collection.create_index([("owner_id", ASCENDING), ("submitted_at", DESCENDING)],
-                                                 name="owner_id_recent")
-        await self._add_owner_ids()
+        for key in ("owner_id", "entity_id", "cell"):
+            await self.store.collection.create_index([(key, ASCENDING), ("submitted_at", DESCENDING)],
+                                                     name=f"{key}_recent")
+        await self._add_top_level("owner_id", "user_id")
+        await self._add_top_level("entity_id", "entity_id")
 
-    async def _add_owner_ids(self) -> None:
-        """Requests stored before the owner was a top-level field get it (once, at start)."""
-        async for old in self.store.collection.find({"owner_id": {"$exists": False}}, {"requester": 1}):
-            await self.store.collection.update_one({"_id": old["_id"], "owner_id": {"$exists": False}},
-                                                   {"$set": {"owner_id": old["requester"]["user_id"]}})
+    async def _add_top_level(self, field: str, of_requester: str) -> None:
+        """Requests stored before ``field`` was a top-level copy of the requester's get it (once, at start)."""
+        async for old in self.store.collection.find({field: {"$exists": False}}, {"requester": 1}):
+            await self.store.collection.update_one({"_id": old["_id"], field: {"$exists": False}},
+                                                   {"$set": {field: old["requester"].get(of_requester)}})
 
     async def add(self, request: Request) -> bool:
         added = await self.store.insert(to_document(request), outgoing(request.events))
@@ -85,8 +130,17 @@ class MongoRequestRepository:
         request.events.clear()
         return saved
 
-    async def list_for_owner(self, owner_id: str, limit: int, before: datetime | None) -> list[Request]:
-        query: dict[str, Any] = {"owner_id": owner_id}  # top level: FerretDB pushes it down, not a dotted path
+    async def list_for(self, listing: Listing, limit: int, before: datetime | None) -> list[Request]:
+        # top-level equality: FerretDB pushes it down (not a dotted path)
+        query: dict[str, Any] = {}
+        if listing.owner_id is not None:
+            query["owner_id"] = listing.owner_id
+        elif listing.entity_id is not None:
+            query["entity_id"] = listing.entity_id
+        elif listing.cells:
+            query["cell"] = listing.cells[0] if len(listing.cells) == 1 else {"$in": list(listing.cells)}
+        elif not listing.everything:
+            return []
         if before is not None:
             query["submitted_at"] = {"$lt": before}
         cursor = self.store.collection.find(query, {"outbox": 0}).sort("submitted_at", DESCENDING).limit(limit)

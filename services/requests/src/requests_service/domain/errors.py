@@ -2,8 +2,27 @@ class RequestsError(Exception):
     """Base of the request-intake domain errors."""
 
 
-class InvalidAoi(RequestsError):
+class InvalidRequest(RequestsError):
+    """What was asked cannot be accepted as it is (the message names the field and what to change)."""
+
+
+class InvalidAoi(InvalidRequest):
     pass
+
+
+class InvalidTasking(InvalidRequest):
+    pass
+
+
+class InvalidScenes(InvalidRequest):
+    """Archive scenes that are unknown, of another mission, repeated, too many, or outside their clip."""
+
+
+class UpstreamUnavailable(RequestsError):
+    """A service this one asks (the catalogue, arbitration) did not answer: nothing was stored, try again.
+    Answered 503 with Retry-After by the runtime (a transient failure)."""
+
+    failure_kind = "transient"
 
 
 class RequestNotFound(RequestsError):
@@ -28,3 +47,7 @@ class IllegalTransition(RequestsError):
 
 class NotRequester(RequestsError):
     """Only the person who submitted the request may do this."""
+
+
+class NotAllowed(RequestsError):
+    """The caller may not see what they asked for (the message says why)."""

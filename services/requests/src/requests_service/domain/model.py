@@ -3,6 +3,15 @@
     submitted → in_review ⇄ information_requested → accepted | partially_accepted | rejected → ordered
     (any status before ordered and not rejected) → cancelled
 
+**What is asked** (issue 10): an archive request (Airbus archive scenes, each clipped) or a tasking
+(an area, a window, limits on cloud and incidence, a mode and a priority), why (``justification``),
+who funds what goes beyond the quota (``funding_reference``), and the quote it was submitted with,
+frozen with its overlap offers. A request stored before issue 10 has none of these: it reads as a
+tasking request without a window, a justification or a quote.
+
+**Cancellation**: before it is ordered; a tasking request only until
+``cancel_tasking_before_window_hours`` (the intake rules in force) before its window starts.
+
 **How the status moves.** Each status belongs to a *stage*: submitted (0), review (1: in_review,
 information_requested), decided (2: accepted, partially_accepted, rejected), ordered (3).
 ``cancelled`` is final. An upstream event moves the request when
@@ -29,12 +38,13 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Literal
 
-from requests_service.domain.access import STAFF
 from requests_service.domain.errors import IllegalTransition
+from requests_service.domain.quote import Quote
+from requests_service.domain.spec import Kind, Priority, RequestSpec, Scene, Tasking
 
 
 class Status(StrEnum):
@@ -109,6 +119,13 @@ class RequestSubmitted:
     area_km2: float
     requester: Requester
     submitted_at: datetime
+    kind: Kind = "tasking"
+    justification: str = ""
+    funding_reference: str | None = None
+    scenes: tuple[Scene, ...] = ()
+    tasking: Tasking | None = None
+    priority: Priority = "standard"
+    quote: Quote | None = None
 
 
 @dataclass(frozen=True)
@@ -155,6 +172,13 @@ class Request:
     area_km2: float
     requester: Requester
     submitted_at: datetime
+    kind: Kind = "tasking"
+    justification: str = ""
+    funding_reference: str | None = None
+    scenes: tuple[Scene, ...] = ()
+    tasking: Tasking | None = None
+    priority: Priority = "standard"
+    quote: Quote | None = None  # frozen at submission
     status: Status = Status.SUBMITTED
     cell: str | None = None
     order_id: str | None = None
@@ -166,12 +190,16 @@ class Request:
     events: list[Event] = field(default_factory=list, repr=False)
 
     @classmethod
-    def submit(cls, *, id: str, title: str, mission: str, aoi: dict[str, Any], area_km2: float,
-               requester: Requester, at: datetime, fingerprint: str = "") -> Request:
-        request = cls(id=id, title=title, mission=mission, aoi=aoi, area_km2=area_km2, requester=requester,
-                      submitted_at=at, fingerprint=fingerprint,
+    def submit(cls, *, id: str, spec: RequestSpec, requester: Requester, at: datetime, quote: Quote | None = None,
+               fingerprint: str = "") -> Request:
+        request = cls(id=id, title=spec.title, mission=spec.mission, aoi=spec.aoi, area_km2=spec.area_km2,
+                      requester=requester, submitted_at=at, kind=spec.kind, justification=spec.justification,
+                      funding_reference=spec.funding_reference, scenes=spec.scenes, tasking=spec.tasking,
+                      priority=spec.priority, quote=quote, fingerprint=fingerprint,
                       history=[HistoryEntry(Status.SUBMITTED, at, "request submitted", requester.user_id)])
-        request.events.append(RequestSubmitted(id, title, mission, aoi, area_km2, requester, at))
+        request.events.append(RequestSubmitted(
+            id, spec.title, spec.mission, spec.aoi, spec.area_km2, requester, at, spec.kind, spec.justification,
+            spec.funding_reference, spec.scenes, spec.tasking, spec.priority, quote))
         return request
 
     @property
@@ -241,20 +269,24 @@ class Request:
                 return h.by, h.note
         return None
 
-    def cancel(self, reason: str, by: str, at: datetime) -> bool:
-        """Withdraw the request before it is ordered. ``False``: it is cancelled already."""
+    def cancel(self, reason: str, by: str, at: datetime, tasking_before_window_hours: float = 0.0) -> bool:
+        """Withdraw the request before it is ordered (a tasking: until ``tasking_before_window_hours``
+        before its window starts). ``False``: it is cancelled already."""
         if self.status is Status.CANCELLED:
             return False
         if self.status is Status.ORDERED:
             raise IllegalTransition("already ordered: it can no longer be cancelled")
         if self.status is Status.REJECTED:
             raise IllegalTransition("already rejected: there is nothing left to cancel")
+        if self.tasking is not None:
+            until = self.tasking.window_start - timedelta(hours=tasking_before_window_hours)
+            if at > until:
+                raise IllegalTransition(
+                    f"a tasking request can be cancelled only until {tasking_before_window_hours:g} h before its "
+                    f"window starts, i.e. until {until.isoformat(timespec='minutes')}: it is too late to cancel it")
         self.events.append(RequestCancelled(self.id, reason, by, at))
         self._become(Status.CANCELLED, at, f"cancelled: {reason}", by)
         return True
-
-    def visible_to(self, user_id: str, roles: frozenset[str]) -> bool:
-        return self.requester.user_id == user_id or bool(roles & STAFF)
 
     def is_requester(self, user_id: str) -> bool:
         return self.requester.user_id == user_id

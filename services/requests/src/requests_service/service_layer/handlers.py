@@ -1,10 +1,11 @@
 """Use cases of the request-intake service: plain functions over its context (the request
-repository, the entity directory, the clock)."""
+repository, the entity directory, the clock, the rules in force, the services it asks)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,35 +14,34 @@ from typing import Any
 
 from uuid6 import uuid7
 
-from requests_service.domain.access import Actor
-from requests_service.domain.aoi import parse_aoi
+from requests_service.domain.access import Actor, listing_for, may_read
 from requests_service.domain.entities import Entity, eligibility, may_submit
 from requests_service.domain.errors import (
     ConcurrentUpdate,
     IdempotencyKeyReused,
-    NotEligible,
     NotRequester,
     RequestNotFound,
 )
-from requests_service.domain.model import Request, Requester
+from requests_service.domain.model import Request, Requester, Status
+from requests_service.service_layer import quotes
 from requests_service.service_layer.context import Requests
+from requests_service.service_layer.ports import QueuePlace
+from requests_service.service_layer.specs import build_spec
 
+log = logging.getLogger(__name__)
 _IDEMPOTENCY_NS = uuid.UUID("6f1d7a1e-2b1c-4a55-9a57-6d1f3c0b8e21")
 
 
 @dataclass(frozen=True)
 class SubmitRequest:
-    title: str
-    mission: str
-    aoi: dict[str, Any]
-    user_id: str
-    entity_id: str | None
+    body: dict[str, Any]  # the JSON body of POST /api/requests (``schemas.RequestCreate``, dumped)
+    actor: Actor
+    token: str = ""  # the caller's bearer token, forwarded to arbitration for the quote
     idempotency_key: str | None = None
 
 
-def _fingerprint(cmd: SubmitRequest) -> str:
-    body = {"title": cmd.title, "mission": cmd.mission, "aoi": cmd.aoi}
-    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+def _fingerprint(body: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":"), default=str).encode()).hexdigest()
 
 
 async def submit(ctx: Requests, cmd: SubmitRequest) -> tuple[Request, bool]:
@@ -49,28 +49,31 @@ async def submit(ctx: Requests, cmd: SubmitRequest) -> tuple[Request, bool]:
 
     Only members of an approved entity eligible for the mission may submit; the routing
     category is the entity's kind as this service knows it (a token's claim may be stale).
-    With an Idempotency-Key the request id is derived from (caller, key): a replay collides
-    on the id, so two concurrent replays can never create two requests.
+    The body is checked and measured (``specs.build_spec``: the catalogue is asked for archive
+    scenes), then quoted (``quotes.make_quote``), and the request stored with its frozen quote;
+    when any of it fails, nothing is stored. With an Idempotency-Key the request id is derived
+    from (caller, key): a replay collides on the id, so two concurrent replays can never create
+    two requests, and a replay of a stored request answers it without quoting again.
     """
-    aoi, area = parse_aoi(cmd.aoi)
-    fingerprint = _fingerprint(cmd)
+    actor = cmd.actor
+    fingerprint = _fingerprint(cmd.body)
     if cmd.idempotency_key:
-        request_id = str(uuid.uuid5(_IDEMPOTENCY_NS, f"{cmd.user_id}\x00{cmd.idempotency_key}"))
+        request_id = str(uuid.uuid5(_IDEMPOTENCY_NS, f"{actor.subject}\x00{cmd.idempotency_key}"))
+        if (done := await ctx.requests.get(request_id)) is not None:
+            if done.fingerprint != fingerprint:
+                raise IdempotencyKeyReused("this Idempotency-Key was already used with a different request body")
+            return done, False
     else:
         request_id = str(uuid7())
     repo = ctx.requests
-    entity = await ctx.entities.get(cmd.entity_id) if cmd.entity_id else None
-    try:
-        may_submit(entity, cmd.entity_id, cmd.mission)
-    except NotEligible:
-        # a retry of a request accepted before the entity lost its eligibility still gets its answer
-        if cmd.idempotency_key and (done := await repo.get(request_id)) and done.fingerprint == fingerprint:
-            return done, False
-        raise
+    entity = await ctx.entities.get(actor.entity_id) if actor.entity_id else None
+    may_submit(entity, actor.entity_id, cmd.body.get("mission", ""))
     assert entity is not None  # may_submit refuses an unknown entity
-    requester = Requester(cmd.user_id, cmd.entity_id, entity.kind)
-    request = Request.submit(id=request_id, title=cmd.title, mission=cmd.mission, aoi=aoi, area_km2=area,
-                             requester=requester, at=ctx.clock(), fingerprint=fingerprint)
+    spec = await build_spec(ctx, cmd.body)
+    quote = await quotes.make_quote(ctx, spec, actor, cmd.token)
+    requester = Requester(actor.subject, actor.entity_id, entity.kind)
+    request = Request.submit(id=request_id, spec=spec, quote=quote, requester=requester, at=ctx.clock(),
+                             fingerprint=fingerprint)
     if await repo.add(request):
         return request, True
     existing = await repo.get(request_id)
@@ -118,21 +121,42 @@ async def provide_information(ctx: Requests, request_id: str, actor: Actor, answ
 
 
 async def cancel(ctx: Requests, request_id: str, actor: Actor, reason: str) -> Request:
-    """The requester withdraws the request (before it is ordered); cancelling it again changes nothing."""
-    return await _requester_acts(ctx, request_id, actor, "cancel it",
-                                 lambda r: r.cancel(reason, actor.subject, ctx.clock()))
+    """The requester withdraws the request (before it is ordered; a tasking until the configured hours
+    before its window); cancelling it again changes nothing."""
+    def act(r: Request) -> bool:
+        now = ctx.clock()
+        return r.cancel(reason, actor.subject, now, ctx.rules(now.date()).cancel_tasking_before_window_hours)
+
+    return await _requester_acts(ctx, request_id, actor, "cancel it", act)
 
 
 async def visible_request(ctx: Requests, request_id: str, actor: Actor) -> Request:
-    """The request, if the actor is its requester or staff; otherwise as if it did not exist."""
+    """The request, if the actor may read it (``domain.access``); otherwise as if it did not exist."""
     found = await ctx.requests.get(request_id)
-    if found is None or not found.visible_to(actor.subject, actor.roles):
+    if found is None or not may_read(actor, found.requester.user_id, found.requester.entity_id, found.cell):
         raise RequestNotFound(f"no request {request_id} visible to you")
     return found
 
 
-async def own_requests(ctx: Requests, actor: Actor, limit: int, before: datetime | None) -> list[Request]:
-    return await ctx.requests.list_for_owner(actor.subject, limit, before)
+async def visible_requests(ctx: Requests, actor: Actor, cell: str | None, limit: int,
+                           before: datetime | None) -> list[Request]:
+    """What the actor may list (their entity's; an arbiter's cells'; everything for operators and admins)."""
+    return await ctx.requests.list_for(listing_for(actor, cell), limit, before)
+
+
+IN_QUEUE = frozenset({Status.SUBMITTED, Status.IN_REVIEW})
+
+
+async def queue_place(ctx: Requests, request: Request, token: str) -> QueuePlace | None:
+    """Where the request stands in its cell's queue while it waits there; ``None`` otherwise, or when
+    arbitration cannot say now (a read never fails for it)."""
+    if ctx.queues is None or request.status not in IN_QUEUE:
+        return None
+    try:
+        return await ctx.queues.place(token, request.id)
+    except Exception as exc:  # the place is a courtesy of another service: the read goes on
+        log.warning("queue place of %s unavailable: %s: %s", request.id, type(exc).__name__, exc)
+        return None
 
 
 async def eligibility_of(ctx: Requests, actor: Actor) -> dict[str, str | None]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
 
+from requests_service.domain.access import Listing
 from requests_service.domain.entities import Entity
 from requests_service.domain.model import Request
 from requests_service.domain.quote import Allowance
@@ -24,7 +25,8 @@ class RequestRepository(Protocol):
     async def save(self, request: Request, applied_event: str | None = None) -> bool:
         """Store changes if nobody else did since ``request.version`` (and the event is new)."""
 
-    async def list_for_owner(self, owner_id: str, limit: int, before: datetime | None) -> list[Request]: ...
+    async def list_for(self, listing: Listing, limit: int, before: datetime | None) -> list[Request]:
+        """The requests ``listing`` names, newest first, submitted before ``before``."""
 
 
 class EntityDirectory(Protocol):

@@ -1,4 +1,4 @@
-"""``/api/requests``: submit a request, read one, list one's own; answer the cell, cancel."""
+"""``/api/requests``: submit a request, read one, list those one may see; answer the cell, cancel."""
 
 from __future__ import annotations
 
@@ -14,44 +14,52 @@ from requests_service.entrypoints.api.schemas import (
     RequestPage,
     RequestPublic,
 )
-from requests_service.entrypoints.deps import Ctx, CurrentActor
+from requests_service.entrypoints.deps import BearerToken, Ctx, CurrentActor
 from requests_service.service_layer import handlers
 
 router = APIRouter(prefix="/api/requests", tags=["requests"])
 
 
 @router.post("", status_code=201, response_model=RequestPublic,
-             summary="Submit a request (a member of an approved entity eligible for the mission, for themself)")
+             summary="Submit an archive or tasking request (a member of an approved entity eligible for the "
+                     "mission, for themself); it keeps the quote it was submitted with")
 async def submit_request(
     body: RequestCreate,
     ctx: Ctx,
     actor: CurrentActor,
+    token: BearerToken,
     response: Response,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> RequestPublic:
-    cmd = handlers.SubmitRequest(title=body.title, mission=body.mission, aoi=body.aoi, user_id=actor.subject,
-                                 entity_id=actor.entity_id, idempotency_key=idempotency_key)
+    cmd = handlers.SubmitRequest(body=body.model_dump(mode="json", exclude_none=True), actor=actor, token=token,
+                                 idempotency_key=idempotency_key)
     created, is_new = await handlers.submit(ctx, cmd)
     if not is_new:
         response.status_code = status.HTTP_200_OK
     response.headers["Location"] = f"/api/requests/{created.id}"
-    return RequestPublic.of(created)
+    return RequestPublic.of(created, await handlers.queue_place(ctx, created, token))
 
 
 @router.get("/{request_id}", response_model=RequestPublic,
-            summary="One request (its requester; arbiters, operators and admins)")
-async def get_request(request_id: Annotated[str, Path(max_length=64)], ctx: Ctx, actor: CurrentActor) -> RequestPublic:
-    return RequestPublic.of(await handlers.visible_request(ctx, request_id, actor))
+            summary="One request, with its place in the cell's queue while in review (members of the requester's "
+                    "entity; arbiters of its cell; operators and admins)")
+async def get_request(request_id: Annotated[str, Path(max_length=64)], ctx: Ctx, actor: CurrentActor,
+                      token: BearerToken) -> RequestPublic:
+    found = await handlers.visible_request(ctx, request_id, actor)
+    return RequestPublic.of(found, await handlers.queue_place(ctx, found, token))
 
 
-@router.get("", response_model=RequestPage, summary="The caller's own requests, newest first (authenticated)")
+@router.get("", response_model=RequestPage,
+            summary="Requests newest first: a requester's entity's; an arbiter's cells' (or ?cell= one of them); "
+                    "all, or ?cell=, for operators and admins")
 async def list_requests(
     ctx: Ctx,
     actor: CurrentActor,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     before: datetime | None = None,
+    cell: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
 ) -> RequestPage:
-    items = await handlers.own_requests(ctx, actor, limit, before)
+    items = await handlers.visible_requests(ctx, actor, cell, limit, before)
     next_before = items[-1].submitted_at if len(items) == limit else None
     return RequestPage(items=[RequestPublic.of(r) for r in items], next_before=next_before)
 
@@ -64,7 +72,8 @@ async def provide_information(request_id: Annotated[str, Path(max_length=64)], b
 
 
 @router.post("/{request_id}/cancel", response_model=RequestPublic,
-             summary="Cancel the request (the requester, before it is ordered); cancelling again changes nothing")
+             summary="Cancel the request (the requester, before it is ordered; a tasking until 48 h before its "
+                     "window, as configured); cancelling again changes nothing")
 async def cancel_request(request_id: Annotated[str, Path(max_length=64)], body: CancellationCreate, ctx: Ctx,
                          actor: CurrentActor) -> RequestPublic:
     return RequestPublic.of(await handlers.cancel(ctx, request_id, actor, body.reason))

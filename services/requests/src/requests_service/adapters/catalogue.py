@@ -1,0 +1,56 @@
+"""The catalogue's public STAC API over HTTP (never its database): the Catalogue port.
+
+A catalogue that does not answer (refused connection, time-out, 5xx or 429) raises
+:class:`UpstreamUnavailable`, which the runtime answers 503 with Retry-After; nothing is stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from requests_service.adapters.delivered import search_delivered
+from requests_service.domain.errors import UpstreamUnavailable
+
+ARCHIVE = "airbus-archive"
+
+
+class HttpCatalogue:
+    def __init__(self, base_url: str, timeout: float = 5.0, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout, transport=transport)
+
+    async def close(self) -> None:
+        await self.http.aclose()
+
+    async def _search(self, body: dict[str, Any]) -> dict[str, Any]:
+        try:
+            r = await self.http.post("/stac/search", json=body)
+        except httpx.HTTPError as exc:
+            raise UpstreamUnavailable(f"the catalogue ({self.base_url}) did not answer: {type(exc).__name__}") from exc
+        if r.status_code >= 500 or r.status_code == 429:
+            raise UpstreamUnavailable(f"the catalogue ({self.base_url}) answered {r.status_code}")
+        if r.status_code != 200:  # this service's own query is wrong: a bug, not the requester's doing
+            raise RuntimeError(f"the catalogue refused a search ({r.status_code}): {r.text[:300]}")
+        return r.json()
+
+    async def archive_items(self, item_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The ``airbus-archive`` STAC items among ``item_ids``, by id (unknown ids are absent)."""
+        ids = list(dict.fromkeys(item_ids))
+        if not ids:
+            return {}
+        found = await self._search({"collections": [ARCHIVE], "ids": ids, "limit": len(ids)})
+        return {f["id"]: f for f in found.get("features", []) if f.get("id") in ids}
+
+    async def delivered_covering(self, mission: str, aoi: dict[str, Any], start: datetime | None,
+                                 end: datetime | None, max_cloud_cover: float | None,
+                                 max_incidence_angle: float | None, limit: int) -> list[dict[str, Any]]:
+        """Delivered items covering ``aoi`` (slice H3's search, ``adapters.delivered``, on this client)."""
+        try:
+            return await search_delivered(self.http, mission, aoi, start, end, max_cloud_cover, max_incidence_angle,
+                                          limit)
+        except httpx.TransportError as exc:
+            raise UpstreamUnavailable(f"the catalogue ({self.base_url}) did not answer: {type(exc).__name__}") from exc
