@@ -60,8 +60,11 @@ def outgoing(events: Iterable[QuotaChanged]) -> list[Outgoing]:
 
 class MongoLedgerRepository:
     def __init__(self, store: AggregateStore, cases: AsyncCollection | None = None,
-                 entries: AsyncCollection | None = None) -> None:
+                 entries: AsyncCollection | None = None, announce: bool = True) -> None:
+        """``announce``: publish quota events for its changes (a cell's ledger); a prepaid package's
+        ledger (``cell`` = the package id) announces nothing."""
         self.store = store
+        self.announce = announce
         database = store.collection.database
         self.cases = cases if cases is not None else database[f"{store.collection.name}_cases"]
         self.entries = entries if entries is not None else database["quota_entries"]
@@ -94,7 +97,7 @@ class MongoLedgerRepository:
                 kind, case = parse(entry)
                 m2 = ledger.entries[entry]
                 await self._record(ledger, entry, kind, case, m2)
-                out = outgoing([events[entry]] if entry in events else [])
+                out = outgoing([events[entry]] if entry in events and self.announce else [])
                 if version == 0:
                     doc = {"_id": ledger.id, "cell": ledger.cell, "period": ledger.period,
                            **{f"{k}_m2": m2 if k == kind else 0 for k in KINDS}}

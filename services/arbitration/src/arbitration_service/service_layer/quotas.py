@@ -164,7 +164,10 @@ async def settle(q: Quotas, older_than: timedelta = timedelta(minutes=1)) -> int
     return len(stale)
 
 
-async def _change(q: Quotas, cell: str, period: str, case: str, change: Callable[[Ledger, int], bool]) -> Balances:
+async def _change(q: Quotas, cell: str, period: str, case: str, change: Callable[[Ledger, int], bool],
+                  budget_m2: int | None = None) -> Balances:
+    """Apply ``change`` to the ledger of (cell, period) against the policy's budget (``budget_m2``: this
+    one instead, e.g. a prepaid package's volume), deciding again while others write first."""
     key = f"{cell}:{period}"
     lock = q.locks.get(key)
     if lock is None:
@@ -172,7 +175,7 @@ async def _change(q: Quotas, cell: str, period: str, case: str, change: Callable
     async with lock:
         fresh = False
         for _ in range(q.attempts):
-            budget = _budget(q, cell, period, q.clock().date())
+            budget = budget_m2 if budget_m2 is not None else _budget(q, cell, period, q.clock().date())
             ledger, version = await q.ledgers.get(cell, period, case, fresh=fresh)
             try:
                 changed = change(ledger, budget)
