@@ -1,11 +1,13 @@
 """The whole system as real processes (the ``test`` profile of the project's own stack), with
 two entities approved through the real accounts service at the start of the session (one
-scientific, one institutional), as their people and an administrator would do it."""
+scientific, one institutional), as their people and an administrator would do it, and the test
+kit's known Airbus archive scenes in its catalogue (``running_stack.scenes``) for archive requests."""
 
 from __future__ import annotations
 
 import httpx
 import pytest
+from dinamis_testkit.archive import ArchiveScene, archive_scene, ensure_archive_items_async
 from dinamis_testkit.mail import Mailbox
 
 
@@ -18,6 +20,11 @@ class RunningStack:
         self.gateway = profile.service_url("gateway")
         self.entities: dict[str, str] = {}  # kind -> an approved entity of that kind
         self.mail = Mailbox.of_profile(profile)  # the profile's SMTP sink
+        self.scenes: list[ArchiveScene] = []  # airbus-archive items known to be in the catalogue
+
+    def scene(self, mission: str = "pleiades", n: int = 0) -> ArchiveScene:
+        """The ``n``-th known archive scene of ``mission``, in this stack's catalogue."""
+        return archive_scene(mission, n)
 
     def token(self, user: str, entity: str | None = None, roles=("user",), category: str = "institutional") -> str:
         """A real Keycloak token for a development user; by default a member of the session's
@@ -58,6 +65,7 @@ async def running_stack(servers) -> RunningStack:
     stack.start_servers(profile)
     stack.start_services(profile)
     running = RunningStack(profile)
+    running.scenes = await ensure_archive_items_async(profile.postgres_dsn)
     for kind in ("scientific", "institutional"):
         running.entities[kind] = await running.approved_entity(kind)
     return running

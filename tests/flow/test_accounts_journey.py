@@ -17,13 +17,13 @@ import jwt
 import pytest
 from aiokafka import AIOKafkaConsumer
 from dinamis_cli.stack.membership import Organisation, link_token, subscribe_and_approve
+from dinamis_testkit.archive import archive_request, archive_scene
 from dinamis_testkit.browser import form_action
 from dinamis_testkit.portal import Portal, choose_password, link_theia
 
 pytestmark = [pytest.mark.integration, pytest.mark.flow]
 
 PASSWORD = "Une-phrase-de-passe-2026"
-AOI = {"type": "Polygon", "coordinates": [[[2.3, 48.8], [2.4, 48.8], [2.4, 48.9], [2.3, 48.9], [2.3, 48.8]]]}
 
 
 def claims(token: str) -> dict:
@@ -97,7 +97,7 @@ async def test_an_organisation_joins_and_its_people_sign_in_order_and_link_theia
     assert (seen["entity_id"], seen["entity_category"], dinamis_roles) == (entity_id, "institutional", {"user"})
     async with running_stack.client(tokens["access_token"]) as api:
         assert (await api.get("/api/accounts/me/account")).json()["user_id"] == user_id
-        created = await api.post("/api/requests", json={"title": "Quartiers", "mission": "spot-6-7", "aoi": AOI})
+        created = await api.post("/api/requests", json=archive_request(archive_scene("spot-6-7"), title="Quartiers"))
         assert created.status_code == 201, created.text
 
         # THEIA, needed for SPOT 6/7 downloads: linked in Keycloak, then recorded by the accounts service

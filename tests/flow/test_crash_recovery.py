@@ -7,16 +7,29 @@ import asyncio
 import uuid
 
 import pytest
+from dinamis_testkit.archive import archive_request, archive_scene
 
 pytestmark = [pytest.mark.integration, pytest.mark.flow]
 
-AOI = {"type": "Polygon", "coordinates": [[[2.3, 48.8], [2.4, 48.8], [2.4, 48.9], [2.3, 48.9], [2.3, 48.8]]]}
+SCENE = archive_scene()  # 9 km² of it per request: accepted by the test profile's rule
 
 
 async def _submit_many(api, n: int) -> list[str]:
-    responses = await asyncio.gather(*(
-        api.post("/api/requests", json={"title": f"r{i}", "mission": "pleiades", "aoi": AOI}) for i in range(n)))
-    assert all(r.status_code == 201 for r in responses), [r.text for r in responses if r.status_code != 201]
+    """``n`` submissions at once, each as a client does: with an Idempotency-Key, and asked again after
+    a 503 with Retry-After (the intake asks the catalogue and arbitration, which may be the victim)."""
+    batch = uuid.uuid4().hex[:6]
+
+    async def submit(i: int):
+        for _ in range(120):
+            r = await api.post("/api/requests", json=archive_request(SCENE, title=f"r{i}"),
+                               headers={"idempotency-key": f"{batch}-{i}"})
+            if r.status_code != 503 or "retry-after" not in r.headers:
+                return r
+            await asyncio.sleep(0.5)
+        return r
+
+    responses = await asyncio.gather(*(submit(i) for i in range(n)))
+    assert all(r.status_code in (200, 201) for r in responses), [r.text for r in responses if r.status_code > 201]
     return [r.json()["id"] for r in responses]
 
 
@@ -36,8 +49,11 @@ async def test_a_service_killed_mid_flow_and_restarted_loses_nothing_and_duplica
         ids = await _submit_many(api, 15)
         running_stack.kill(victim)  # mid-flow: events written, some published, some consumed
         if victim != "requests":
-            ids += await _submit_many(api, 5)  # intake goes on while a downstream service is down
-        running_stack.restart(victim)
+            later = asyncio.create_task(_submit_many(api, 5))  # while a downstream service is down
+            await asyncio.sleep(2)
+        await asyncio.to_thread(running_stack.restart, victim)
+        if victim != "requests":
+            ids += await later
         orders = await _all_ordered(api, ids, eventually)
 
     assert set(orders) == set(ids)

@@ -10,10 +10,11 @@ import uuid
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from dinamis_testkit.archive import archive_request, archive_scene
 
 pytestmark = [pytest.mark.integration, pytest.mark.flow]
 
-AOI = {"type": "Polygon", "coordinates": [[[2.3, 48.8], [2.4, 48.8], [2.4, 48.9], [2.3, 48.9], [2.3, 48.8]]]}
+SCENE = archive_scene()  # 9 km² of it per request: accepted by the test profile's rule
 
 
 async def _dead_letters(bootstrap: str) -> dict[str, int]:
@@ -63,7 +64,7 @@ async def test_the_database_stopped_for_20_seconds_mid_flow_dead_letters_nothing
     refused: list[int] = []
     async with running_stack.client(token) as api:
         async def submit(i: int) -> None:
-            body = {"title": f"outage {i}", "mission": "pleiades", "aoi": AOI}
+            body = archive_request(SCENE, title=f"outage {i}")
             for _ in range(200):
                 try:
                     r = await api.post("/api/requests", json=body, headers={"idempotency-key": f"{owner}-{i}"})

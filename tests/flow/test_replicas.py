@@ -18,11 +18,12 @@ import sys
 import uuid
 
 import pytest
+from dinamis_testkit.archive import archive_request, archive_scene
 from pymongo import AsyncMongoClient
 
 pytestmark = [pytest.mark.integration, pytest.mark.flow]
 
-AOI = {"type": "Polygon", "coordinates": [[[2.3, 48.8], [2.4, 48.8], [2.4, 48.9], [2.3, 48.9], [2.3, 48.8]]]}
+SCENE = archive_scene()  # 9 km² of it per request: accepted by the test profile's rule
 SERVICES = ("requests", "arbitration", "provisioning", "accounts", "catalogue")  # every consumer group
 MONGO_SERVICES = ("requests", "arbitration", "provisioning", "accounts")
 
@@ -129,7 +130,7 @@ async def test_three_replicas_of_each_consumer_and_two_apis_killed_at_random_app
             return kills
 
         async def submit(client: httpx.AsyncClient, i: int) -> str:
-            body = {"title": f"replicated {i}", "mission": "pleiades", "aoi": AOI}
+            body = archive_request(SCENE, title=f"replicated {i}")
             key = {"idempotency-key": f"{owner}-{i}"}
             for _attempt in range(120):  # the API a request went to may be the one just killed: ask again
                 base = apis[(i + _attempt) % 2]

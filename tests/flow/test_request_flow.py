@@ -1,11 +1,14 @@
-"""The skeleton's request circuit through the gateway, every service a real process on the real
-Kafka, FerretDB and PostgreSQL: gateway → requests → arbitration → provisioning → requests."""
+"""The request circuit through the gateway, every service a real process on the real Kafka,
+FerretDB and PostgreSQL: gateway → requests (asking the catalogue for the archive scene) →
+arbitration (the test profile's rule accepts an archive request within the free quota) →
+provisioning → requests."""
 
 from __future__ import annotations
 
 import uuid
 
 import pytest
+from dinamis_testkit.archive import archive_request, archive_scene, square, tasking_request
 
 pytestmark = [pytest.mark.integration, pytest.mark.flow]
 
@@ -13,6 +16,11 @@ pytestmark = [pytest.mark.integration, pytest.mark.flow]
 def aoi(lon: float = 3.8, lat: float = 43.6, size: float = 0.1) -> dict:
     return {"type": "Polygon", "coordinates": [[[lon, lat], [lon + size, lat], [lon + size, lat + size],
                                                [lon, lat + size], [lon, lat]]]}
+
+
+def archive(title: str, mission: str = "pleiades") -> dict:
+    """9 km² of a known archive scene of ``mission``: within the free quota, accepted by the rule."""
+    return archive_request(archive_scene(mission), title=title, clip_km=3)
 
 
 def user() -> str:
@@ -30,7 +38,7 @@ async def ordered(api, request_id: str, eventually) -> dict:
 async def test_a_request_goes_from_submitted_to_ordered_with_its_cell_order_and_history(running_stack, eventually):
     token = running_stack.token(user(), category="scientific")
     async with running_stack.client(token) as api:
-        created = await api.post("/api/requests", json={"title": "Dunes", "mission": "pleiades", "aoi": aoi()})
+        created = await api.post("/api/requests", json=archive("Dunes"))
         assert created.status_code == 201, created.text
         assert created.json()["status"] == "submitted"
         request = await ordered(api, created.json()["id"], eventually)
@@ -46,7 +54,7 @@ async def test_a_request_goes_from_submitted_to_ordered_with_its_cell_order_and_
 
 async def test_institutional_spot_requests_go_to_the_institutional_cell(running_stack, eventually):
     async with running_stack.client(running_stack.token(user(), category="institutional")) as api:
-        created = await api.post("/api/requests", json={"title": "Vineyards", "mission": "spot-6-7", "aoi": aoi()})
+        created = await api.post("/api/requests", json=archive("Vineyards", "spot-6-7"))
         request = await ordered(api, created.json()["id"], eventually)
     assert request["cell"] == "institutional"
 
@@ -55,7 +63,7 @@ async def test_users_see_only_their_own_requests(running_stack, eventually):
     alice, bob = user(), user()
     async with running_stack.client(running_stack.token(alice)) as a, \
             running_stack.client(running_stack.token(bob, category="scientific")) as b:
-        mine = (await a.post("/api/requests", json={"title": "A", "mission": "pleiades", "aoi": aoi()})).json()
+        mine = (await a.post("/api/requests", json=archive("A"))).json()
         assert (await b.get(f"/api/requests/{mine['id']}")).status_code == 404
         assert [r["id"] for r in (await a.get("/api/requests")).json()["items"]] == [mine["id"]]
         assert (await b.get("/api/requests")).json()["items"] == []
@@ -65,7 +73,7 @@ async def test_users_see_only_their_own_requests(running_stack, eventually):
 
 async def test_the_same_idempotency_key_gives_the_same_request_and_one_order(running_stack, eventually):
     key = f"key-{uuid.uuid4()}"
-    body = {"title": "Retry me", "mission": "spot-6-7", "aoi": aoi(-4.6, 48.3)}
+    body = archive("Retry me", "spot-6-7")
     async with running_stack.client(running_stack.token(user())) as api:
         first = await api.post("/api/requests", json=body, headers={"Idempotency-Key": key})
         again = await api.post("/api/requests", json=body, headers={"Idempotency-Key": key})
@@ -80,14 +88,26 @@ async def test_the_same_idempotency_key_gives_the_same_request_and_one_order(run
     assert len(orders["items"]) == 1
 
 
+TASKING = tasking_request(aoi(), days=10)
+
+
+def _without(body: dict, key: str) -> dict:
+    return {k: v for k, v in body.items() if k != key}
+
+
 @pytest.mark.parametrize(("body", "message"), [
-    ({"title": "x", "mission": "pleiades"}, "aoi: Field required"),
-    ({"title": "", "mission": "pleiades", "aoi": aoi()}, "title"),
-    ({"title": "x", "mission": "landsat", "aoi": aoi()}, "mission"),
-    ({"title": "x", "mission": "pleiades", "aoi": {"type": "Point", "coordinates": [3, 43]}}, "'Point'"),
-    ({"title": "x", "mission": "pleiades",
-      "aoi": {"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]}}, "Self-intersection"),
-    ({"title": "x", "mission": "pleiades", "aoi": aoi(200, 10)}, "longitude"),
+    (_without(TASKING, "aoi"), "aoi: Field required"),
+    ({**TASKING, "title": ""}, "title"),
+    ({**TASKING, "mission": "landsat"}, "mission"),
+    (_without(archive("x"), "justification"), "justification: Field required"),
+    ({**TASKING, "aoi": {"type": "Point", "coordinates": [3, 43]}}, "'Polygon' or 'MultiPolygon'"),
+    ({**TASKING, "aoi": {"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]}},
+     "crosses itself"),
+    ({**TASKING, "aoi": aoi(200, 10)}, "longitude"),
+    ({**TASKING, "aoi": square(3.8, 43.6, 1.5)}, "at least 5 km²"),
+    (tasking_request(aoi(), days=3), "at least 7 days"),
+    ({**archive("x"), "archive": {"scenes": [{"item_id": "airbus-archive-nowhere"}]}}, "no airbus-archive scene"),
+    (archive_request(archive_scene("spot-6-7"), mission="pleiades"), "not by pleiades"),
 ])
 async def test_a_bad_body_gets_a_4xx_that_says_what_is_wrong_and_stores_nothing(running_stack, body, message):
     async with running_stack.client(running_stack.token(user())) as api:
@@ -105,7 +125,7 @@ async def test_the_gateway_refuses_missing_and_bad_tokens_and_oversized_bodies(r
         assert forged.status_code == 401
         assert (await anonymous.get("/stac")).status_code == 200  # discovery is public
     async with running_stack.client(running_stack.token(user())) as api:
-        huge = {"title": "x", "mission": "pleiades", "aoi": aoi(), "pad": "x" * 2_000_000}
+        huge = {**archive("x"), "pad": "x" * 2_000_000}
         response = await api.post("/api/requests", json=huge)
         assert response.status_code == 413
         assert (await api.get("/api/requests")).json()["items"] == []

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import pytest
+from dinamis_testkit.archive import archive_request, archive_scene, ensure_archive_items_async
 
 pytestmark = [pytest.mark.integration, pytest.mark.flow]
 
-AOI = {"type": "Polygon", "coordinates": [[[3.8, 43.6], [3.9, 43.6], [3.9, 43.7], [3.8, 43.7], [3.8, 43.6]]]}
 
-
-async def test_one_trace_spans_the_gateway_and_all_five_services(inprocess_stack, eventually):
+async def test_one_trace_spans_the_gateway_and_all_five_services(inprocess_stack, servers, eventually):
     stack = inprocess_stack
+    await ensure_archive_items_async(servers.postgres_dsn)  # the scene asked for, in the catalogue it serves
     async with stack.client(stack.token("trace-user")) as api:
-        created = await api.post("/api/requests", json={"title": "trace", "mission": "pleiades", "aoi": AOI})
+        created = await api.post("/api/requests", json=archive_request(archive_scene(), title="trace"))
         assert created.status_code == 201, created.text
         request_id = created.json()["id"]
 
