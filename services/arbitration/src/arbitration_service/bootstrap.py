@@ -13,6 +13,7 @@ from opentelemetry.sdk.trace.export import SpanExporter
 
 from arbitration_service.adapters.ledger_repository import MongoLedgerRepository
 from arbitration_service.adapters.repository import MongoCaseRepository
+from arbitration_service.domain.auto_rules import AutoRules
 from arbitration_service.domain.errors import (
     CaseNotFound,
     ConcurrentUpdate,
@@ -22,7 +23,7 @@ from arbitration_service.domain.errors import (
     UnknownCell,
 )
 from arbitration_service.domain.ledger import ExceedsHold, LedgerError, QuotaExceeded
-from arbitration_service.domain.model import AutoRule
+from arbitration_service.domain.model import CELLS
 from arbitration_service.domain.policy import QuotaPolicy, UnknownPeriod
 from arbitration_service.entrypoints.api import burndown, cases, cells
 from arbitration_service.entrypoints.consumers import ledger as from_ledger
@@ -51,14 +52,14 @@ class Container:
 def bootstrap(settings: Settings, span_exporter: SpanExporter | None = None) -> Container:
     runtime = Runtime(settings, span_exporter, topics=topics)
     repository = MongoCaseRepository(runtime.store("cases"))
-    rule = AutoRule(settings.arbitration_auto_accept, settings.arbitration_auto_accept_max_km2,
-                    settings.arbitration_auto_accept_rule)
+    rules = AutoRules.of({cell: [r.model_dump() for r in rules]
+                          for cell, rules in settings.arbitration_auto_rules.items()}, CELLS)
     queue = QueuePolicy(settings.arbitration_pace_days, settings.arbitration_default_decisions_per_day,
                         settings.arbitration_queue_max_cases)
     ledgers = MongoLedgerRepository(runtime.store("quota_ledgers"))
     quotas = Quotas(ledgers, QuotaPolicy.from_config(settings.arbitration_quota_policy), utcnow)
     settle_after = timedelta(seconds=settings.arbitration_settle_after_seconds)
-    ctx = Arbitration(cases=repository, rule=rule, queue=queue, quotas=quotas, settle_after=settle_after)
+    ctx = Arbitration(cases=repository, rules=rules, queue=queue, quotas=quotas, settle_after=settle_after)
     runtime.publishes(arbitration.TOPIC)
     runtime.subscribe(requests.TOPIC, from_requests.GROUP, from_requests.handler(ctx))
     runtime.publishes(quota.TOPIC)

@@ -1,16 +1,27 @@
-from typing import Any
+from typing import Any, Literal
 
 from dinamis_common.settings import ServiceSettings
-from pydantic import Field
+from pydantic import BaseModel, Field
+
+Cell = Literal["pleiades-science", "institutional", "spot-science"]
+
+
+class AutoRuleSetting(BaseModel):
+    """One automatic rule of a cell (``arbitration_service.domain.auto_rules``)."""
+
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$",
+                      description="its decisions are recorded as by 'rule:<name>'")
+    kind: Literal["archive-within-free-quota"]
 
 
 class Settings(ServiceSettings):
     service_name: str = "arbitration"
     http_port: int = 8004
-    arbitration_auto_accept: bool = True
-    arbitration_auto_accept_max_km2: float = 10_000.0
-    arbitration_auto_accept_rule: str = Field(default="max-area", min_length=1, max_length=64,
-                                              description="the rule's name: its decisions are by 'rule:<name>'")
+    # Automatic decisions per cell, e.g. {"pleiades-science": [{"name": "archive-within-free-quota",
+    # "kind": "archive-within-free-quota"}]} (env ARBITRATION_AUTO_RULES as JSON). Production: none, every
+    # case is decided by a person; the dev and test profiles enable the archive rule for every cell.
+    arbitration_auto_rules: dict[Cell, list[AutoRuleSetting]] = Field(
+        default_factory=dict, description="the automatic rules of each cell, tried in order (none by default)")
     arbitration_pace_days: int = Field(default=14, ge=1, le=365,
                                        description="days over which a cell's pace of decisions is measured")
     arbitration_default_decisions_per_day: float = Field(

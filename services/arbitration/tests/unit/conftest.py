@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 from arbitration_service.domain.ledger import Ledger, parse
-from arbitration_service.domain.model import AutoRule, Case, Status
+from arbitration_service.domain.model import Case, Status
 from arbitration_service.domain.policy import QuotaPolicy
 from arbitration_service.service_layer import quotas
 from arbitration_service.service_layer.context import Arbitration, QueuePolicy
@@ -156,8 +156,8 @@ def clock() -> Clock:
 
 @pytest.fixture
 def ctx(clock: Clock) -> Arbitration:
-    """No automatic rule: every case waits for a person."""
-    return Arbitration(InMemoryCases(), AutoRule(False), clock=clock, queue=QueuePolicy(14, 2.0, 500))
+    """No automatic rule (the production default): every case waits for a person."""
+    return Arbitration(InMemoryCases(), clock=clock, queue=QueuePolicy(14, 2.0, 500))
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
-"""The queue of a cell: its cases in review by priority then age, numbered from 1, each with the date
-a decision may be expected at the cell's pace over its last 14 days (or the configured default)."""
+"""The queue of a cell: its cases in review by priority (urgent, high, standard) then age, numbered
+from 1, each with the date a decision may be expected at the cell's pace over its last 14 days (or the
+configured default); the requester's place is the same position and date, shown to their entity."""
 
 from __future__ import annotations
 
@@ -7,24 +8,36 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from arbitration_service.domain.access import Actor
-from arbitration_service.domain.errors import NotYourCell, UnknownCell
+from arbitration_service.domain.errors import CaseNotFound, NotYourCell, UnknownCell
 from arbitration_service.domain.model import Case, Status
 from arbitration_service.domain.queue import Pace, queue
-from arbitration_service.service_layer.handlers import Decide, OpenCase, apply_event, cell_queue, decide, open_case
+from arbitration_service.service_layer.context import Arbitration, QueuePolicy
+from arbitration_service.service_layer.handlers import (
+    Decide,
+    OpenCase,
+    apply_event,
+    cell_queue,
+    decide,
+    open_case,
+    queue_place,
+)
+
+from .conftest import InMemoryCases
 
 NOW = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
 SCIENCE = Actor("ana", frozenset({"arbiter"}), frozenset({"pleiades-science"}))
 
 
-def case(id: str, age_days: float, priority: int | None = None, status: Status = Status.IN_REVIEW) -> Case:
+def case(id: str, age_days: float, priority: str = "standard", status: Status = Status.IN_REVIEW) -> Case:
     return Case(id, id, "pleiades-science", "pleiades", 10.0, {}, NOW - timedelta(days=age_days), status, priority)
 
 
-def test_priority_first_then_the_oldest_and_only_cases_in_review():
-    cases = [case("new", 1), case("old", 5), case("urgent", 0, priority=2), case("asked", 9, None,
-             Status.AWAITING_INFORMATION), case("done", 9, None, Status.DECIDED), case("mid", 3, priority=0)]
+def test_urgent_then_high_then_standard_and_the_oldest_first_within_each_and_only_cases_in_review():
+    cases = [case("new", 1), case("old", 5), case("urgent", 0, "urgent"), case("high-new", 0.5, "high"),
+             case("asked", 9, "urgent", Status.AWAITING_INFORMATION), case("done", 9, "urgent", Status.DECIDED),
+             case("high-old", 2, "high"), case("mid", 3), case("urgent-old", 0.1, "urgent")]
     assert [(e.position, e.case.id) for e in queue(cases, Pace(1.0, True), NOW)] == [
-        (1, "urgent"), (2, "old"), (3, "mid"), (4, "new")]
+        (1, "urgent-old"), (2, "urgent"), (3, "high-old"), (4, "high-new"), (5, "old"), (6, "mid"), (7, "new")]
 
 
 def test_without_priorities_the_oldest_comes_first():
@@ -68,3 +81,58 @@ async def test_only_the_cells_arbiters_and_admins_read_its_queue(ctx):
         await cell_queue(ctx, SCIENCE, "institutional", 10)
     with pytest.raises(UnknownCell, match="no cell 'moon'"):
         await cell_queue(ctx, Actor("root", frozenset({"admin"}), frozenset()), "moon", 10)
+
+
+ENTITY_MEMBER = Actor("eve", frozenset({"user"}), frozenset(), "ent-2")
+
+
+async def submit(ctx, clock, n: int, priority: str = "standard") -> None:
+    for i in range(n):
+        clock.now = NOW + timedelta(hours=i)
+        await open_case(ctx, OpenCase(f"r{i}", "pleiades", 20.0, {"user_id": f"u{i}", "entity_id": f"ent-{i}",
+                                                                   "entity_category": "scientific"},
+                                      priority=priority))
+
+
+async def test_the_requesters_place_is_their_position_and_date_in_the_cells_own_queue(ctx, clock):
+    await submit(ctx, clock, 4)
+    await open_case(ctx, OpenCase("hurry", "pleiades", 20.0, {"user_id": "h", "entity_id": "ent-9",
+                                                              "entity_category": "scientific"}, priority="urgent"))
+    cell = await cell_queue(ctx, SCIENCE, "pleiades-science", 500)
+    seen = {e.case.id: (e.position, e.expected_decision_date) for e in cell.entries}
+    place = await queue_place(ctx, ENTITY_MEMBER, "r2")
+    assert (place.cell, place.position, place.expected_decision_date, place.count) == (
+        "pleiades-science", *seen["r2"], 5)
+    assert place.position == 4  # the urgent one went first
+    for who in (SCIENCE, Actor("op", frozenset({"operator"}), frozenset()), Actor("root", frozenset({"admin"}),
+                                                                                   frozenset())):
+        assert (await queue_place(ctx, who, "r2")).position == 4
+
+
+@pytest.mark.parametrize("who", [
+    Actor("mallory", frozenset({"user"}), frozenset(), "ent-other"),  # another entity
+    Actor("nobody", frozenset({"user"}), frozenset(), None),  # no entity
+    Actor("ian", frozenset({"arbiter"}), frozenset({"institutional"}), "cnes"),  # an arbiter of another cell
+], ids=["another-entity", "no-entity", "arbiter-of-another-cell"])
+async def test_nobody_else_learns_of_a_request_in_a_queue(ctx, clock, who):
+    await submit(ctx, clock, 3)
+    with pytest.raises(CaseNotFound, match="no case for request r2 that you may see"):
+        await queue_place(ctx, who, "r2")
+    with pytest.raises(CaseNotFound):
+        await queue_place(ctx, who, "never-submitted")
+
+
+async def test_a_request_not_in_review_has_no_place(ctx, clock):
+    await submit(ctx, clock, 3)
+    await decide(ctx, SCIENCE, Decide("r2", "information-requested", "which season?"))
+    with pytest.raises(CaseNotFound, match="not waiting in a queue: its case is awaiting-information"):
+        await queue_place(ctx, ENTITY_MEMBER, "r2")
+    await decide(ctx, SCIENCE, Decide("r1", "rejected", "no"))
+    assert (await queue_place(ctx, Actor("x", frozenset(), frozenset(), "ent-0"), "r0")).position == 1
+
+
+async def test_beyond_the_cases_one_queue_reads_the_request_is_placed_among_those_read(clock):
+    small = Arbitration(InMemoryCases(), clock=clock, queue=QueuePolicy(14, 2.0, 2))
+    await submit(small, clock, 4)
+    place = await queue_place(small, Actor("x", frozenset(), frozenset(), "ent-3"), "r3")
+    assert (place.position, place.count) == (3, 4)  # after the two read, all older: a lower bound

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from arbitration_service.adapters.translators import outgoing
-from arbitration_service.domain.model import AutoRule, Case
+from arbitration_service.domain.auto_rules import AutoRule, Verdict
+from arbitration_service.domain.model import Case
 from dinamis_contracts import arbitration as contract
 
 NOW = datetime(2026, 5, 1, tzinfo=UTC)
@@ -14,7 +15,9 @@ NOW = datetime(2026, 5, 1, tzinfo=UTC)
 
 def test_an_automatically_accepted_case_announces_its_opening_then_its_decision():
     case = Case.open(request_id="r9", mission="spot-6-7", area_km2=12.5,
-                     requester={"user_id": "u", "entity_category": "scientific"}, at=NOW, rule=AutoRule(True, 100))
+                     requester={"user_id": "u", "entity_category": "scientific"}, at=NOW)
+    case.decided_automatically(Verdict(AutoRule("small-archive", "archive-within-free-quota"), "accepted",
+                                       "automatic acceptance: within the free quota"), NOW)
     events = list(case.events)
     case.record("rejected", "changed our mind", "arbiter-1", NOW, 0.0)  # the aggregate moves on afterwards
     opened, decided = outgoing(events)
@@ -24,5 +27,5 @@ def test_an_automatically_accepted_case_announces_its_opening_then_its_decision(
     assert decided.event.type == contract.DECISION_RECORDED
     assert contract.DecisionRecordedV1.model_validate(decided.event.data) == contract.DecisionRecordedV1(
         case_id="r9", request_id="r9", cell="spot-science", mission="spot-6-7", decision="accepted",
-        reason="automatic acceptance: 12.5 km² ≤ 100 km²", decided_by="rule:max-area", decided_at=NOW,
+        reason="automatic acceptance: within the free quota", decided_by="rule:small-archive", decided_at=NOW,
         accepted_area_km2=12.5)

@@ -10,9 +10,10 @@ from datetime import timedelta
 
 import pytest
 from arbitration_service.domain.access import Actor
+from arbitration_service.domain.auto_rules import AutoRules
 from arbitration_service.domain.errors import DecisionConflict
 from arbitration_service.domain.ledger import QuotaExceeded
-from arbitration_service.domain.model import AutoRule, CaseOpened, DecisionRecorded
+from arbitration_service.domain.model import CELLS, CaseOpened, DecisionRecorded
 from arbitration_service.entrypoints.consumers import ledger as consumers
 from arbitration_service.service_layer import quotas
 from arbitration_service.service_layer.context import Arbitration, QueuePolicy
@@ -32,7 +33,7 @@ LEFT_200 = "the pleiades-science cell has 200 km² left of its 1000 km² budget 
 @pytest.fixture
 def qctx(q, clock) -> Arbitration:
     """The cell's budget is 1000 km² for 2026-Q2; no automatic rule."""
-    return Arbitration(InMemoryCases(), AutoRule(False), clock=clock, queue=QueuePolicy(), quotas=q)
+    return Arbitration(InMemoryCases(), clock=clock, queue=QueuePolicy(), quotas=q)
 
 
 async def opened(ctx: Arbitration, request_id: str, km2: float) -> str:
@@ -62,17 +63,26 @@ async def test_an_acceptance_that_would_overdraw_is_refused_saying_what_is_left_
     assert (await decide(qctx, ANA, Decide("r3", "rejected", "no budget left"))).status == "decided"
 
 
+async def archive_within_quota(ctx: Arbitration, request_id: str, km2: float) -> str:
+    quote = {"area_km2": km2, "free_km2": km2, "over_quota_km2": 0.0}
+    await open_case(ctx, OpenCase(request_id, "pleiades", km2, {"user_id": "req", "entity_id": "lab",
+                                                                 "entity_category": "scientific"},
+                                  kind="archive", quote=quote))
+    return request_id
+
+
 async def test_the_automatic_rule_leaves_a_case_the_quota_cannot_take_in_review_for_a_person(q, clock):
-    ctx = Arbitration(InMemoryCases(), AutoRule(True, 10_000), clock=clock, queue=QueuePolicy(), quotas=q)
-    assert await opened(ctx, "r1", 800) and await opened(ctx, "r2", 300)
+    rules = AutoRules.of({c: [{"name": "free-archive", "kind": "archive-within-free-quota"}] for c in CELLS}, CELLS)
+    ctx = Arbitration(InMemoryCases(), rules, clock=clock, queue=QueuePolicy(), quotas=q)
+    assert await archive_within_quota(ctx, "r1", 800) and await archive_within_quota(ctx, "r2", 300)
     first, second = await ctx.cases.get("r1"), await ctx.cases.get("r2")
-    assert (first.status, first.decision.decided_by) == ("decided", "rule:max-area")
+    assert (first.status, first.decision.decided_by) == ("decided", "rule:free-archive")
     assert (second.status, second.decisions) == ("in-review", [])
     assert [(s.status, s.by, s.note) for s in second.history][1:] == [
-        ("in-review", "rule:max-area", f"not accepted automatically: {LEFT_200}: 300 km² cannot be accepted "
-                                       "(accept a smaller area, or wait for the next period)")]
+        ("in-review", "rule:free-archive", f"not accepted automatically: {LEFT_200}: 300 km² cannot be accepted "
+                                           "(accept a smaller area, or wait for the next period)")]
     assert [type(e) for e in ctx.cases.published if getattr(e, "case_id", None) == "r2"] == [CaseOpened]
-    assert not await open_case(ctx, OpenCase("r2", "pleiades", 300, {"entity_category": "scientific"}))  # again
+    await archive_within_quota(ctx, "r2", 300)  # delivered again
     assert (await ctx.cases.get("r2")).version == 1 and await held(q) == 800
     case = await decide(ctx, ANA, Decide("r2", "accepted-partially", "what is left", 200))  # a person decides
     assert (case.decision.decided_by, await held(q)) == ("ana", 1000)
@@ -93,7 +103,7 @@ class SlowLedgers:
 
 
 async def test_two_arbiters_accepting_two_cases_at_once_that_overdraw_one_is_refused(qctx, q):
-    ctx = Arbitration(qctx.cases, qctx.rule, clock=qctx.clock, quotas=quotas.Quotas(SlowLedgers(q.ledgers), q.policy,
+    ctx = Arbitration(qctx.cases, qctx.rules, clock=qctx.clock, quotas=quotas.Quotas(SlowLedgers(q.ledgers), q.policy,
                                                                                       q.clock))
     await opened(ctx, "r1", 600)
     await opened(ctx, "r2", 500)
@@ -106,7 +116,7 @@ async def test_two_arbiters_accepting_two_cases_at_once_that_overdraw_one_is_ref
 
 
 async def test_an_arbiter_who_loses_the_race_for_a_case_holds_nothing(qctx, q):
-    ctx = Arbitration(qctx.cases, qctx.rule, clock=qctx.clock, quotas=quotas.Quotas(SlowLedgers(q.ledgers), q.policy,
+    ctx = Arbitration(qctx.cases, qctx.rules, clock=qctx.clock, quotas=quotas.Quotas(SlowLedgers(q.ledgers), q.policy,
                                                                                       q.clock))
     await opened(ctx, "r1", 400)
     ana, ben = await asyncio.gather(decide(ctx, ANA, Decide("r1", "accepted", "")),
@@ -138,7 +148,7 @@ class CrashingCases(InMemoryCases):
 
 async def test_a_decision_whose_attempt_died_after_its_hold_is_completed_by_the_sweep(q):
     clock = Clock()
-    ctx = Arbitration(CrashingCases(), AutoRule(False), clock=clock, queue=QueuePolicy(), quotas=q,
+    ctx = Arbitration(CrashingCases(), clock=clock, queue=QueuePolicy(), quotas=q,
                       settle_after=timedelta(seconds=30))
     await opened(ctx, "r1", 400)
     ctx.cases.crash = True

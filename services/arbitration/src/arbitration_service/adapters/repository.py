@@ -1,6 +1,9 @@
 """Cases in MongoDB, ``_id`` = request id (a redelivered submission cannot open a second case),
-with their decisions and history inside; ``cases_pace`` holds, per cell and day, the cases decided
-by people (``_id`` ``<cell>:<day>``, the case ids added as a set: counting one twice is impossible);
+with their decisions and history inside, and what the cell needs of the request (kind, priority,
+justification, funding reference, tasking or scenes without their geometries, the frozen quote with
+its offers; a case stored before these has kind ``tasking``, priority ``standard``, no quote);
+``cases_pace`` holds, per cell and day, the cases decided by people (``_id`` ``<cell>:<day>``, the
+case ids added as a set: counting one twice is impossible);
 ``cases_deciding`` the decisions being recorded (``_id`` = case id: one at a time, an insert decides).
 
 Every query filters by top-level equality (``cell``, ``status``), which FerretDB pushes down to
@@ -18,11 +21,12 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError
 
 from arbitration_service.adapters.translators import outgoing
-from arbitration_service.domain.model import Case, Decision, Status, Step
+from arbitration_service.domain.model import PRIORITIES, Case, Decision, Status, Step
 from arbitration_service.service_layer.ports import Claim
 
 _FIELDS = ("request_id", "cell", "mission", "area_km2", "requester", "opened_at", "status", "priority",
-           "decisions", "history", "decision", "version")
+           "decisions", "history", "decision", "version", "kind", "justification", "funding_reference", "quote",
+           "tasking", "scenes")
 _OLD_STATUS = {"open": Status.IN_REVIEW}  # before decisions by people: ``open`` or ``decided``
 
 
@@ -31,7 +35,9 @@ def to_document(case: Case) -> dict[str, Any]:
             "area_km2": case.area_km2, "requester": case.requester, "opened_at": case.opened_at,
             "status": str(case.status), "priority": case.priority,
             "decisions": [asdict(d) for d in case.decisions],
-            "history": [{**asdict(s), "status": str(s.status)} for s in case.history]}
+            "history": [{**asdict(s), "status": str(s.status)} for s in case.history],
+            "kind": case.kind, "justification": case.justification, "funding_reference": case.funding_reference,
+            "quote": case.quote, "tasking": case.tasking, "scenes": case.scenes}
 
 
 def from_document(doc: dict[str, Any]) -> Case:
@@ -39,9 +45,12 @@ def from_document(doc: dict[str, Any]) -> Case:
     status = doc.get("status", "open")
     return Case(id=doc["_id"], request_id=doc["request_id"], cell=doc["cell"], mission=doc["mission"],
                 area_km2=doc["area_km2"], requester=doc["requester"], opened_at=doc["opened_at"],
-                status=_OLD_STATUS.get(status) or Status(status), priority=doc.get("priority"),
+                status=_OLD_STATUS.get(status) or Status(status),
+                priority=doc["priority"] if doc.get("priority") in PRIORITIES else "standard",
                 decisions=decisions, history=[Step(**s) for s in doc.get("history", [])],
-                version=doc.get("version", 0))
+                version=doc.get("version", 0), kind=doc.get("kind") or "tasking",
+                justification=doc.get("justification") or "", funding_reference=doc.get("funding_reference"),
+                quote=doc.get("quote"), tasking=doc.get("tasking"), scenes=doc.get("scenes") or [])
 
 
 class MongoCaseRepository:

@@ -8,8 +8,14 @@ A case waits ``in-review`` for its cell. Its decisions are kept, never changed: 
 (accepted, accepted-partially, rejected) closes it as ``decided``; ``information-requested`` makes
 it wait for the requester (``awaiting-information``) until their answer sends it back to review.
 A cancelled request closes its case as ``cancelled``. What may not happen now raises
-:class:`DecisionConflict` with the reason. An acceptance by the automatic rule that the cell's
-quota cannot take is not recorded: the case waits for a person, its history saying why.
+:class:`DecisionConflict` with the reason. An acceptance by an automatic rule of the cell
+(``domain.auto_rules``) that the cell's quota cannot take is not recorded: the case waits for a
+person, its history saying why.
+
+A case keeps what its cell needs to decide, from the submitted request: its kind (archive or
+tasking), priority (urgent before high before standard in the queue), justification, funding
+reference, scenes or tasking constraints, and the quote it was submitted with (``quote``: the
+``QuoteV1`` dump, with its overlap offers), and its requester (user, entity, category).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from arbitration_service.domain.auto_rules import Verdict
 from arbitration_service.domain.errors import DecisionConflict, InvalidDecision
 
 CELLS = ("pleiades-science", "institutional", "spot-science")
@@ -27,6 +34,12 @@ ACCEPTANCES = frozenset({"accepted", "accepted-partially"})  # they hold quota
 FINAL_DECISIONS = ACCEPTANCES | {"rejected"}
 DECISIONS = FINAL_DECISIONS | {INFORMATION_REQUESTED}
 MAX_REASON = 2000
+PRIORITIES = ("standard", "high", "urgent")  # in rising order: urgent cases come first in the queue
+
+
+def priority_rank(priority: str | None) -> int:
+    """Higher first in the queue; an unknown or missing priority is standard."""
+    return PRIORITIES.index(priority) if priority in PRIORITIES else 0
 
 
 class Status(StrEnum):
@@ -40,25 +53,6 @@ def route(mission: str, entity_category: str) -> str:
     if entity_category == "scientific":
         return "pleiades-science" if mission == "pleiades" else "spot-science"
     return "institutional"
-
-
-@dataclass(frozen=True)
-class AutoRule:
-    """An automatic decision (configuration): accept any request up to ``max_area_km2``, recorded
-    as decided by ``rule:<name>``. Larger ones wait for a person in the cell."""
-
-    enabled: bool = True
-    max_area_km2: float = 10_000.0
-    name: str = "max-area"
-
-    @property
-    def decided_by(self) -> str:
-        return f"rule:{self.name}"
-
-    def decide(self, area_km2: float) -> tuple[str, str] | None:
-        if not self.enabled or area_km2 > self.max_area_km2:
-            return None
-        return "accepted", f"automatic acceptance: {area_km2:g} km² ≤ {self.max_area_km2:g} km²"
 
 
 @dataclass(frozen=True)
@@ -152,11 +146,23 @@ class Case:
     requester: dict[str, Any]
     opened_at: datetime
     status: Status = Status.IN_REVIEW
-    priority: int | None = None  # higher first in the queue; none: all equal
+    priority: str = "standard"  # urgent, high, standard: in that order in the queue
     decisions: list[Decision] = field(default_factory=list)
     history: list[Step] = field(default_factory=list)
     version: int = 0
     events: list[CaseOpened | DecisionRecorded] = field(default_factory=list, repr=False)
+    kind: str = "tasking"  # archive or tasking (before issue 10 every request was a tasking)
+    justification: str = ""
+    funding_reference: str | None = None
+    quote: dict[str, Any] | None = None  # the QuoteV1 dump (JSON) the request was submitted with; None before quotes
+    tasking: dict[str, Any] | None = None  # a tasking's window, cloud, incidence, mode (TaskingV1 dump)
+    scenes: list[dict[str, Any]] = field(default_factory=list)  # an archive's scenes: item_id, area_km2, acquired_at
+
+    @property
+    def offers(self) -> dict[str, list[dict[str, Any]]]:
+        """The overlap offers of its quote: delivered imagery to reuse, pending taskings to join."""
+        quote = self.quote or {}
+        return {"delivered": list(quote.get("delivered_offers") or []), "join": list(quote.get("join_offers") or [])}
 
     @property
     def decision(self) -> Decision | None:
@@ -169,21 +175,26 @@ class Case:
 
     @classmethod
     def open(cls, *, request_id: str, mission: str, area_km2: float, requester: dict[str, Any],
-             at: datetime, rule: AutoRule, priority: int | None = None, refused: str | None = None) -> Case:
-        """A new case in review; accepted at once if the rule accepts it, unless the quota ``refused`` it."""
+             at: datetime, **asked: Any) -> Case:
+        """A new case in review for its cell (``asked``: kind, priority, justification, funding_reference,
+        quote, tasking, scenes of the request)."""
         case = cls(id=request_id, request_id=request_id,
                    cell=route(mission, requester.get("entity_category", "institutional")),
-                   mission=mission, area_km2=area_km2, requester=requester, opened_at=at, priority=priority)
+                   mission=mission, area_km2=area_km2, requester=requester, opened_at=at, **asked)
         case.history.append(Step(Status.IN_REVIEW, at, requester.get("user_id", ""),
                                  f"opened for the {case.cell} cell"))
         case.events.append(CaseOpened(case.id, case.request_id, case.cell, case.mission, case.area_km2, at))
-        if (auto := rule.decide(area_km2)) is None:
-            pass
-        elif refused is None:
-            case.record(auto[0], auto[1], rule.decided_by, at, area_km2)
-        else:
-            case.history.append(Step(Status.IN_REVIEW, at, rule.decided_by, f"not accepted automatically: {refused}"))
         return case
+
+    def decided_automatically(self, verdict: Verdict, at: datetime, refused: str | None = None) -> None:
+        """What a rule of the cell decided when the case opened; an acceptance the quota ``refused``
+        is not recorded: the case waits for a person, its history saying why."""
+        if refused is None:
+            area = self.area_km2 if verdict.decision in ACCEPTANCES else 0.0
+            self.record(verdict.decision, verdict.reason, verdict.rule.decided_by, at, area)
+        else:
+            self.history.append(Step(Status.IN_REVIEW, at, verdict.rule.decided_by,
+                                     f"not accepted automatically: {refused}"))
 
     def decide(self, decision: str, reason: str, by: str, at: datetime,
                accepted_area_km2: float | None = None) -> Decision:

@@ -1,5 +1,6 @@
-"""The queue of a cell: its cases in review, by priority (higher first; none: all equal) then age
-(oldest first), each with the date a decision may be expected at the cell's recent pace."""
+"""The queue of a cell: its cases in review, by priority (urgent, then high, then standard) then age
+(oldest first), each with the date a decision may be expected at the cell's recent pace. The
+requester's place (``place``) is read from the same queue, so it is what the cell sees."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from arbitration_service.domain.model import Case, Status
+from arbitration_service.domain.model import Case, Status, priority_rank
 
 
 @dataclass(frozen=True)
@@ -37,9 +38,14 @@ class QueueEntry:
 
 
 def queue_order(case: Case) -> tuple[int, datetime, str]:
-    return -(case.priority or 0), case.opened_at, case.id
+    return -priority_rank(case.priority), case.opened_at, case.id
 
 
 def queue(cases: Iterable[Case], pace: Pace, now: datetime) -> list[QueueEntry]:
     waiting = sorted((c for c in cases if c.status is Status.IN_REVIEW), key=queue_order)
     return [QueueEntry(i, c, pace.expected_date(i, now)) for i, c in enumerate(waiting, 1)]
+
+
+def place(cases: Iterable[Case], case_id: str, pace: Pace, now: datetime) -> QueueEntry | None:
+    """The entry of ``case_id`` in the queue of ``cases`` (``None``: not waiting in it)."""
+    return next((e for e in queue(cases, pace, now) if e.case.id == case_id), None)

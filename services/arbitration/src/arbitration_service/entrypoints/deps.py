@@ -1,12 +1,13 @@
 """What the routers take from a request: the use cases' context and the caller as an actor
-(mapped here from the token's raw claims: ``cells`` lists the cells an arbiter sits in)."""
+(mapped here from the token's raw claims: ``cells`` lists the cells an arbiter sits in, ``entity_id``
+the entity the caller is a member of)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from dinamis_common.auth import Principal
-from dinamis_common.http import require_roles
+from dinamis_common.http import CurrentPrincipal, require_roles
 from fastapi import Depends, Request
 
 from arbitration_service.domain.access import CASE_READERS, DECIDERS, Actor
@@ -20,8 +21,10 @@ async def context(request: Request) -> Arbitration:
 
 def actor(principal: Principal) -> Actor:
     cells = principal.claims.get("cells") or []
+    entity = principal.claims.get("entity_id")
     return Actor(principal.subject, principal.roles,
-                 frozenset(str(c) for c in (cells if isinstance(cells, list) else [cells])))
+                 frozenset(str(c) for c in (cells if isinstance(cells, list) else [cells])),
+                 str(entity) if entity else None)
 
 
 async def case_reader(principal: Annotated[Principal, Depends(require_roles(*CASE_READERS))]) -> Actor:
@@ -32,7 +35,13 @@ async def decider(principal: Annotated[Principal, Depends(require_roles(*DECIDER
     return actor(principal)
 
 
+async def caller(principal: CurrentPrincipal) -> Actor:
+    """Anyone signed in (what they may see is the use case's to decide)."""
+    return actor(principal)
+
+
 Ctx = Annotated[Arbitration, Depends(context)]
+Caller = Annotated[Actor, Depends(caller)]
 CaseReader = Annotated[Actor, Depends(case_reader)]
 Decider = Annotated[Actor, Depends(decider)]
 

@@ -1,4 +1,4 @@
-"""What every use case gets: the repository, the automatic rule, the queue's policy, the clock, and
+"""What every use case gets: the repository, the cells' automatic rules, the queue's policy, the clock, and
 the quota ledger acceptances hold (``None``: no quota is checked)."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from arbitration_service.domain.model import AutoRule
+from arbitration_service.domain.auto_rules import AutoRules
 from arbitration_service.service_layer.ports import CaseRepository
 from arbitration_service.service_layer.quotas import Quotas
 
@@ -28,7 +28,7 @@ class QueuePolicy:
 @dataclass(frozen=True)
 class Arbitration:
     cases: CaseRepository
-    rule: AutoRule = field(default_factory=AutoRule)
+    rules: AutoRules = field(default_factory=AutoRules)  # none: every case waits for a person
     clock: Callable[[], datetime] = utcnow
     queue: QueuePolicy = field(default_factory=QueuePolicy)
     quotas: Quotas | None = None

@@ -1,4 +1,5 @@
-"""``/api/arbitration/cases``: the cases of the caller's cells, and their decisions."""
+"""``/api/arbitration/cases``: the cases of the caller's cells, their decisions, and where a request
+in review stands in its cell's queue (for its requester's entity too)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from arbitration_service.entrypoints.api.schemas import CasePublic, DecisionCreate
-from arbitration_service.entrypoints.deps import CaseReader, Ctx, Decider
+from arbitration_service.entrypoints.api.schemas import CasePublic, DecisionCreate, PlacePublic
+from arbitration_service.entrypoints.deps import Caller, CaseReader, Ctx, Decider
 from arbitration_service.service_layer import decisions, handlers
 
 router = APIRouter(prefix="/api/arbitration", tags=["arbitration"])
@@ -34,3 +35,12 @@ async def decide(ctx: Ctx, actor: Decider, case_id: CaseId, body: DecisionCreate
     case = await decisions.decide(ctx, actor, decisions.Decide(case_id, body.decision, body.reason,
                                                                body.accepted_area_km2))
     return CasePublic.of(case)
+
+
+@router.get("/cases/{case_id}/place", response_model=PlacePublic,
+            summary="Where a request in review stands in its cell's queue: position and expected decision date, "
+                    "as the cell's queue shows them (members of the requester's entity, the cell's arbiters, "
+                    "operators, admins; 404 for anyone else or a request not in review). The case id is the "
+                    "request id")
+async def place(ctx: Ctx, actor: Caller, case_id: CaseId) -> PlacePublic:
+    return PlacePublic.of(await handlers.queue_place(ctx, actor, case_id))

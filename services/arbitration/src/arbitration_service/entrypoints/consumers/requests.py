@@ -1,4 +1,5 @@
-"""From the requests events (group ``arbitration.cases``): a case opens for each submitted request,
+"""From the requests events (group ``arbitration.cases``): a case opens for each submitted request
+(with what the cell needs of it: kind, priority, justification, the frozen quote and its offers),
 goes back to review when the requester answers the cell's question, and closes when the request is
 cancelled. Each event is applied once (``applied=event.id``); an event about a request that has no
 case here can never succeed, and is dead-lettered at once."""
@@ -28,8 +29,12 @@ def handler(ctx: Arbitration) -> Handler:
             raise PermanentError(str(exc)) from exc
 
     async def submitted(s: contract.RequestSubmittedV1, _: CloudEvent) -> None:
-        await handlers.open_case(ctx, handlers.OpenCase(request_id=s.request_id, mission=s.mission,
-                                                        area_km2=s.area_km2, requester=s.requester.model_dump()))
+        await handlers.open_case(ctx, handlers.OpenCase(
+            request_id=s.request_id, mission=s.mission, area_km2=s.area_km2, requester=s.requester.model_dump(),
+            priority=s.priority, kind=s.kind, justification=s.justification, funding_reference=s.funding_reference,
+            quote=s.quote.model_dump(mode="json") if s.quote else None,
+            tasking=s.tasking.model_dump(mode="json") if s.tasking else None,
+            scenes=[scene.model_dump(mode="json", exclude={"aoi"}) for scene in s.scenes]))
 
     async def answered(p: contract.InformationProvidedV1, event: CloudEvent) -> None:
         await apply(p.request_id, event, lambda c: c.information_provided(p.answer, p.provided_by, p.provided_at))
