@@ -27,6 +27,10 @@ _PORTS = {
              "provisioning": 18005},
 }
 
+# The dev and test profiles accept an archive request within the free quota automatically, in every cell.
+DEV_AUTO_RULES = {cell: [{"name": "archive-within-free-quota", "kind": "archive-within-free-quota"}]
+                  for cell in ("pleiades-science", "institutional", "spot-science")}
+
 
 def repo_root() -> Path:
     if home := os.environ.get("DINAMIS_HOME"):
@@ -105,6 +109,8 @@ class Profile:
         for server in REGISTRY:  # how to reach each server
             env.update(server.environment(self))
         env.update({f"{s.upper()}_URL": self.service_url(s) for s in SERVICES if s != "gateway"})
+        if name == "arbitration":  # the demo and the benchmarks flow without a person (production: no rule)
+            env["ARBITRATION_AUTO_RULES"] = json.dumps(DEV_AUTO_RULES)
         if name == "accounts":  # it administers the realm's users through Keycloak's admin REST API
             from dinamis_cli.stack.keycloak_admin import REALM, SVC_ACCOUNTS, client_secret
             from dinamis_cli.stack.pki import ensure_signing_pki
