@@ -12,8 +12,9 @@ from typing import Any
 
 import httpx
 
-from requests_service.adapters.delivered import search_delivered
+from requests_service.adapters.delivered import search_body
 from requests_service.domain.errors import UpstreamUnavailable
+from requests_service.domain.offers import DELIVERED_COLLECTION
 
 ARCHIVE = "airbus-archive"
 
@@ -48,9 +49,10 @@ class HttpCatalogue:
     async def delivered_covering(self, mission: str, aoi: dict[str, Any], start: datetime | None,
                                  end: datetime | None, max_cloud_cover: float | None,
                                  max_incidence_angle: float | None, limit: int) -> list[dict[str, Any]]:
-        """Delivered items covering ``aoi`` (slice H3's search, ``adapters.delivered``, on this client)."""
-        try:
-            return await search_delivered(self.http, mission, aoi, start, end, max_cloud_cover, max_incidence_angle,
-                                          limit)
-        except httpx.TransportError as exc:
-            raise UpstreamUnavailable(f"the catalogue ({self.base_url}) did not answer: {type(exc).__name__}") from exc
+        """Delivered items of ``mission`` intersecting ``aoi`` within the limits (``adapters.delivered``
+        builds the search), the most recent first; errors as for every search of this client."""
+        if mission not in DELIVERED_COLLECTION:
+            return []
+        found = await self._search(search_body(mission, aoi, start, end, max_cloud_cover, max_incidence_angle,
+                                               limit))
+        return list(found.get("features") or [])

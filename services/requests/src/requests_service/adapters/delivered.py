@@ -4,18 +4,14 @@ interval, and the cloud and incidence limits as a CQL2-JSON filter (the catalogu
 pgstac). Only what an offer needs is asked for (the fields extension); the catalogue answers the most
 recent first, and the caller ranks by coverage.
 
-``search_delivered`` is self-contained so that ``HttpCatalogue.delivered_covering``
-(``adapters.catalogue``) can call it with its own client; :class:`HttpDelivered` is the same with a
-client of its own. A catalogue that does not answer, or answers 5xx, raises an ``httpx`` error the
-runtime answers with 503 and Retry-After (``dinamis_common.errors``).
+``HttpCatalogue.delivered_covering`` (``adapters.catalogue``) sends it on its client, with its
+error mapping (a catalogue that does not answer: 503 with Retry-After).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
-
-import httpx
 
 from requests_service.domain.offers import DELIVERED_COLLECTION
 
@@ -42,31 +38,3 @@ def search_body(mission: str, aoi: dict[str, Any], start: datetime | None, end: 
         body["filter"] = terms[0] if len(terms) == 1 else {"op": "and", "args": terms}
         body["filter-lang"] = "cql2-json"
     return body
-
-
-async def search_delivered(http: httpx.AsyncClient, mission: str, aoi: dict[str, Any], start: datetime | None,
-                           end: datetime | None, max_cloud_cover: float | None, max_incidence_angle: float | None,
-                           limit: int) -> list[dict[str, Any]]:
-    """The delivered STAC items (features) matching; ``http`` has the catalogue as its base URL."""
-    if mission not in DELIVERED_COLLECTION:
-        return []
-    response = await http.post("/stac/search", json=search_body(mission, aoi, start, end, max_cloud_cover,
-                                                                max_incidence_angle, limit))
-    response.raise_for_status()
-    return list(response.json().get("features") or [])
-
-
-class HttpDelivered:
-    """The ``delivered_covering`` half of the Catalogue port, on a client of its own."""
-
-    def __init__(self, base_url: str, timeout: float) -> None:
-        self.http = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout)
-
-    async def delivered_covering(self, mission: str, aoi: dict[str, Any], start: datetime | None,
-                                 end: datetime | None, max_cloud_cover: float | None,
-                                 max_incidence_angle: float | None, limit: int) -> list[dict[str, Any]]:
-        return await search_delivered(self.http, mission, aoi, start, end, max_cloud_cover, max_incidence_angle,
-                                      limit)
-
-    async def aclose(self) -> None:
-        await self.http.aclose()
