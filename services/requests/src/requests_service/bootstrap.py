@@ -11,6 +11,7 @@ from dinamis_contracts import accounts, arbitration, provisioning, requests, top
 from fastapi import FastAPI
 from opentelemetry.sdk.trace.export import SpanExporter
 
+from requests_service.adapters.arbitration import HttpAllowances
 from requests_service.adapters.catalogue import HttpCatalogue
 from requests_service.adapters.entities import MongoEntityDirectory
 from requests_service.adapters.repository import MongoRequestRepository
@@ -26,6 +27,7 @@ from requests_service.domain.errors import (
     RequestNotFound,
 )
 from requests_service.entrypoints.api import eligibility
+from requests_service.entrypoints.api import quotes as quotes_api
 from requests_service.entrypoints.api import requests as requests_api
 from requests_service.entrypoints.consumers import accounts as from_accounts
 from requests_service.entrypoints.consumers import arbitration as from_arbitration
@@ -56,7 +58,10 @@ def bootstrap(settings: Settings, span_exporter: SpanExporter | None = None) -> 
     tasking_index = MongoTaskingIndex(runtime.db["pending_taskings"], runtime.db["pending_tasking_removals"])
     catalogue = HttpCatalogue(settings.catalogue_url, settings.upstream_timeout_seconds)
     runtime.on_stop.append(catalogue.close)
+    allowances = HttpAllowances(settings.arbitration_url, settings.upstream_timeout_seconds)
+    runtime.on_stop.append(allowances.close)
     ctx = Requests(requests=repository, entities=entities, tasking_index=tasking_index, catalogue=catalogue,
+                   allowances=allowances,
                    rules=lambda day: in_force(settings.requests_rules, day, "intake rules"),
                    tariff=lambda day: in_force(settings.requests_tariffs, day, "tariff"))
     runtime.publishes(requests.TOPIC)
@@ -69,6 +74,7 @@ def bootstrap(settings: Settings, span_exporter: SpanExporter | None = None) -> 
 
 def create_app(settings: Settings | None = None, span_exporter: SpanExporter | None = None) -> FastAPI:
     c = bootstrap(settings or Settings(), span_exporter)
-    return c.runtime.create_app(title="DINAMIS requests", routers=[eligibility.router, requests_api.router],
+    return c.runtime.create_app(title="DINAMIS requests", routers=[eligibility.router, quotes_api.router,
+                                                                      requests_api.router],
                                 indexed=[c.requests, c.entities, c.tasking_index], error_table=ERRORS,
                                 context=c.context)

@@ -1,20 +1,44 @@
-"""Quoting a request (slice H2 writes the real body: the allowance from arbitration, the offers,
-the tariff in force, the price). Until then: a placeholder quote that prices nothing."""
+"""Quoting a request: what part of it is free, what the rest costs and who pays, and the imagery or
+pending taskings it could reuse instead. ``POST /api/requests/quotes`` answers it; a submission
+freezes it in the request (``handlers.submit``).
+
+The quota facts come from the arbitration service (``ctx.allowances``, with the caller's token) and
+the offers from the catalogue and the pending-tasking index (``offers.find_offers``): both are asked
+at once. The tariff is the one in force today; the category is the entity's kind as this service
+knows it (the accounts events), not the token's claim, which may be stale."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from decimal import Decimal
+import asyncio
+from typing import Any
 
 from requests_service.domain.access import Actor
-from requests_service.domain.quote import Quote
+from requests_service.domain.entities import may_submit
+from requests_service.domain.pricing import quote
+from requests_service.domain.quote import Allowance, Quote
 from requests_service.domain.spec import RequestSpec
+from requests_service.service_layer import offers
 from requests_service.service_layer.context import Requests
+from requests_service.service_layer.specs import build_spec
+
+
+async def allowance(ctx: Requests, spec: RequestSpec, token: str) -> Allowance:
+    if ctx.allowances is None:  # not wired (a unit test that does not price): nothing is free, no package
+        return Allowance(cell="", period="", free_km2_per_request=0.0, cell_remaining_km2=0.0)
+    return await ctx.allowances.allowance(token, spec.mission, spec.kind)
 
 
 async def make_quote(ctx: Requests, spec: RequestSpec, actor: Actor, token: str) -> Quote:
+    """The quote of ``spec`` for the caller's entity (which may submit it: checked by the caller)."""
+    entity = await ctx.entities.get(actor.entity_id) if actor.entity_id else None
+    category = entity.kind if entity else "institutional"
+    found, offered = await asyncio.gather(allowance(ctx, spec, token), offers.find_offers(ctx, spec))
     now = ctx.clock()
-    tariff = ctx.tariff(now.date())
-    return Quote(area_km2=spec.area_km2, free_km2=0.0, over_quota_km2=0.0, billed_km2=0.0, price_eur=Decimal("0.00"),
-                 payer="nobody", basis="not priced yet (placeholder)", invoicing_minimum_km2=0.0, cell="", period="",
-                 quoted_at=now, valid_until=now + timedelta(hours=tariff.quote_valid_hours))
+    return quote(spec, category, found, ctx.tariff(now.date()), now, offered)
+
+
+async def quote_body(ctx: Requests, body: dict[str, Any], actor: Actor, token: str) -> Quote:
+    """``POST /api/requests/quotes``: the same checks as a submission (eligibility, then the body), nothing stored."""
+    entity = await ctx.entities.get(actor.entity_id) if actor.entity_id else None
+    may_submit(entity, actor.entity_id, body.get("mission", ""))
+    return await make_quote(ctx, await build_spec(ctx, body), actor, token)

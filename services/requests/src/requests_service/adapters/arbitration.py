@@ -1,0 +1,39 @@
+"""The arbitration service's quota facts over HTTP (the Allowances port): ``GET
+/api/arbitration/allowances`` with the caller's own token, so arbitration learns the entity and its
+category from it. An arbitration service that does not answer (refused connection, time-out, 5xx
+or 429) raises :class:`UpstreamUnavailable` (503 with Retry-After); nothing is stored."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import httpx
+
+from requests_service.domain.errors import UpstreamUnavailable
+from requests_service.domain.quote import Allowance, Package
+
+
+class HttpAllowances:
+    def __init__(self, base_url: str, timeout: float = 5.0, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout, transport=transport)
+
+    async def close(self) -> None:
+        await self.http.aclose()
+
+    async def allowance(self, token: str, mission: str, kind: str) -> Allowance:
+        try:
+            r = await self.http.get("/api/arbitration/allowances", params={"mission": mission, "kind": kind},
+                                    headers={"authorization": f"Bearer {token}"})
+        except httpx.HTTPError as exc:
+            raise UpstreamUnavailable(f"the arbitration service ({self.base_url}) did not answer: "
+                                      f"{type(exc).__name__}") from exc
+        if r.status_code >= 500 or r.status_code == 429:
+            raise UpstreamUnavailable(f"the arbitration service ({self.base_url}) answered {r.status_code}")
+        if r.status_code != 200:  # the token this service verified, refused there: not the requester's doing
+            raise RuntimeError(f"the arbitration service refused the allowance ({r.status_code}): {r.text[:300]}")
+        a = r.json()
+        return Allowance(cell=a["cell"], period=a["period"], free_km2_per_request=float(a["free_km2_per_request"]),
+                         cell_remaining_km2=float(a["cell_remaining_km2"]),
+                         packages=tuple(Package(p["package_id"], p["mission"], float(p["remaining_km2"]),
+                                                datetime.fromisoformat(p["expires_at"])) for p in a["packages"]))
