@@ -26,11 +26,12 @@ class RunningStack:
         """The ``n``-th known archive scene of ``mission``, in this stack's catalogue."""
         return archive_scene(mission, n)
 
-    def token(self, user: str, entity: str | None = None, roles=("user",), category: str = "institutional") -> str:
+    def token(self, user: str, entity: str | None = None, roles=("user",), category: str = "institutional",
+              cells=()) -> str:
         """A real Keycloak token for a development user; by default a member of the session's
-        approved entity of ``category``."""
+        approved entity of ``category``; ``cells``: the cells of an arbiter."""
         entity = entity or self.entities.get(category)
-        return self.stack.mint_token(self.profile, user, entity, list(roles), category=category)
+        return self.stack.mint_token(self.profile, user, entity, list(roles), category=category, cells=list(cells))
 
     def client(self, token: str | None = None) -> httpx.AsyncClient:
         headers = {"authorization": f"Bearer {token}"} if token else {}
