@@ -15,6 +15,7 @@ from dinamis_cli.stack import load_profile
 from dinamis_cli.stack.mail import listen
 from dinamis_cli.stack.membership import Organisation, subscribe_and_approve, wait_until_eligible
 from dinamis_cli.stack.pki import ensure_signing_pki
+from dinamis_cli.stack.profile import DEV_AUTO_RULES
 from dinamis_testkit.devtokens import DEV_ISSUER, ensure_dev_keys, mint_token
 from dinamis_testkit.inprocess import InProcessServers, free_port
 from dinamis_testkit.mail import Mailbox
@@ -55,6 +56,8 @@ async def inprocess_stack(servers, unique, tmp_path):
         "kafka_namespace": f"t{unique}.", "outbox_poll_seconds": 0.5,
         **{f"{n}_url": f"http://127.0.0.1:{p}" for n, p in ports.items()},
     }
+    # the test profile's automatic rule (an archive request within the free quota accepted with no person)
+    arbitration = {"arbitration_auto_rules": DEV_AUTO_RULES}
     accounts = {"smtp_port": smtp_port, "certificate_key_file": pki.key, "certificate_cert_file": pki.cert,
                 "certificate_trust_files": [pki.root], **keycloak}
     servers_ = InProcessServers()
@@ -62,7 +65,8 @@ async def inprocess_stack(servers, unique, tmp_path):
         app_module = importlib.import_module(f"{name}_service.app")
         settings_module = importlib.import_module(f"{name}_service.settings")
         settings = settings_module.Settings(**shared, http_port=ports[name], mongodb_database=f"t{unique}_{name}",
-                                            **(accounts if name == "accounts" else {}))
+                                            **(accounts if name == "accounts" else {}),
+                                            **(arbitration if name == "arbitration" else {}))
         await servers_.start(app_module.create_app(settings, span_exporter=exporter), ports[name], name)
     mailbox = Mailbox.in_directory(tmp_path / "mail")
     stack = InProcessStack(f"http://127.0.0.1:{ports['gateway']}", keys, exporter, mailbox)
