@@ -4,10 +4,12 @@ entity's kind as the read model knows it; the read model keeps the newest snapsh
 from __future__ import annotations
 
 import pytest
+from requests_service.domain.access import Actor
 from requests_service.domain.entities import Entity
 from requests_service.domain.errors import NotEligible
 from requests_service.service_layer.handlers import SubmitRequest, submit
 
+pytestmark = pytest.mark.usefixtures("priced")  # make_quote is tested on its own
 AOI = {"type": "Polygon", "coordinates": [[[3.8, 43.6], [3.9, 43.6], [3.9, 43.7], [3.8, 43.7], [3.8, 43.6]]]}
 
 
@@ -18,8 +20,10 @@ def entity(status: str = "approved", missions=("pleiades",), kind: str = "instit
 
 
 def cmd(entity_id: str | None = "ent-2", mission: str = "pleiades", key: str | None = None) -> SubmitRequest:
-    return SubmitRequest(title="Coast", mission=mission, aoi=AOI, user_id="alice", entity_id=entity_id,
-                         idempotency_key=key)
+    body = {"kind": "tasking", "title": "Coast", "mission": mission, "justification": "coastline", "aoi": AOI,
+            "tasking": {"window": {"start": "2026-03-10T00:00:00+00:00", "end": "2026-03-30T00:00:00+00:00"},
+                        "max_cloud_cover": 10, "max_incidence_angle": 20}}
+    return SubmitRequest(body=body, actor=Actor("alice", entity_id, frozenset({"user"})), idempotency_key=key)
 
 
 @pytest.mark.parametrize(("known", "command", "message"), [
