@@ -1,6 +1,7 @@
 """The arbitration service served in the test's loop on the real Kafka and FerretDB (its own Kafka
 namespace and database), a stand-in for the requests relay (``service.upstream``), and a reader of
-the case events the service publishes (``service.published``)."""
+the case events the service publishes (``service.published``). Like the test profile, every cell
+accepts an archive request within the free quota automatically; anything else waits for a person."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from arbitration_service.settings import Settings
 from dinamis_contracts import arbitration, requests
 from dinamis_testkit.fixtures import served_service
 
-AUTO_ACCEPT_MAX_KM2 = 100.0
+AUTO_RULES = {cell: [{"name": "archive-within-free-quota", "kind": "archive-within-free-quota"}]
+              for cell in ("pleiades-science", "institutional", "spot-science")}
 
 service = served_service("arbitration", create_app, Settings, publishes=[arbitration.TOPIC],
-                         listens_to=requests.TOPIC, arbitration_auto_accept_max_km2=AUTO_ACCEPT_MAX_KM2)
+                         listens_to=requests.TOPIC, arbitration_auto_rules=AUTO_RULES)

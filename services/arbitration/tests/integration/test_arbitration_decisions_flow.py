@@ -18,7 +18,7 @@ from dinamis_testkit.polling import until
 
 pytestmark = pytest.mark.integration
 AOI = {"type": "Polygon", "coordinates": [[[3.8, 43.6], [3.9, 43.6], [3.9, 43.7], [3.8, 43.7], [3.8, 43.6]]]}
-LARGE = 400.0  # above the test profile's automatic acceptance: waits for a person
+LARGE = 400.0  # a tasking request: no rule of the test profile decides it, it waits for a person
 
 
 def new_id() -> str:

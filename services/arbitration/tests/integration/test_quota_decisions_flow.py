@@ -18,7 +18,6 @@ import pytest
 from arbitration_service.adapters.ledger_repository import MongoLedgerRepository
 from arbitration_service.adapters.repository import MongoCaseRepository
 from arbitration_service.bootstrap import create_app
-from arbitration_service.domain.model import AutoRule
 from arbitration_service.domain.policy import QuotaPolicy
 from arbitration_service.service_layer import quotas
 from arbitration_service.service_layer.context import Arbitration, utcnow
@@ -45,7 +44,7 @@ def policy_config(pleiades_science_km2: float) -> dict:
 
 small_budget = served_service("arbitration", create_app, Settings, fixture_name="small_budget",
                               publishes=[quota.TOPIC], listens_to=requests.TOPIC,
-                              arbitration_auto_accept_max_km2=100.0,  # these cases wait for a person
+                              # no automatic rule (the production default): these cases wait for a person
                               arbitration_quota_policy=policy_config(1000))
 
 
@@ -116,7 +115,7 @@ async def test_a_decision_whose_attempt_died_after_its_hold_is_completed_by_the_
         for owner in (cases, q.ledgers):
             await owner.ensure_indexes()
         now = [utcnow()]
-        ctx = Arbitration(cases, AutoRule(False), clock=lambda: now[0], quotas=q, settle_after=timedelta(seconds=30))
+        ctx = Arbitration(cases, clock=lambda: now[0], quotas=q, settle_after=timedelta(seconds=30))
         await open_case(ctx, OpenCase("req-1", "pleiades", 400, {"user_id": "u", "entity_category": "scientific"}))
         # an arbiter's attempt claimed the case and held its quota, then its process died
         decided_at = now[0]

@@ -46,7 +46,8 @@ def policy_config(pleiades_science_km2: float) -> dict:
 
 quota_service = served_service("arbitration", create_app, Settings, fixture_name="quota_service",
                                publishes=[quota.TOPIC], listens_to=requests.TOPIC,
-                               arbitration_auto_accept_max_km2=10_000.0,
+                               arbitration_auto_rules={"pleiades-science": [
+                                   {"name": "archive-within-free-quota", "kind": "archive-within-free-quota"}]},
                                arbitration_quota_policy=policy_config(1000))
 
 
@@ -136,10 +137,15 @@ async def through_gateway(service) -> AsyncIterator[httpx.AsyncClient]:
 
 
 def submission(request_id: str, km2: float) -> CloudEvent:
+    """An archive request within the free quota: the cell's rule accepts it."""
+    now = datetime.now(UTC)
     data = requests.RequestSubmittedV1(
-        request_id=request_id, title="Dunes", mission="pleiades", aoi=AOI, area_km2=km2,
-        submitted_at=datetime.now(UTC),
-        requester=requests.Requester(user_id="u-1", entity_id="ent-1", entity_category="scientific"))
+        request_id=request_id, title="Dunes", mission="pleiades", aoi=AOI, area_km2=km2, submitted_at=now,
+        requester=requests.Requester(user_id="u-1", entity_id="ent-1", entity_category="scientific"),
+        kind="archive", quote=requests.QuoteV1(
+            area_km2=km2, free_km2=km2, over_quota_km2=0, billed_km2=0, price_eur="0.00", payer="nobody",
+            basis="within the free quota", invoicing_minimum_km2=25, cell="pleiades-science", period="",
+            quoted_at=now, valid_until=now + timedelta(hours=24)))
     return CloudEvent(type=requests.REQUEST_SUBMITTED, source=requests.SOURCE, subject=request_id,
                       data=data.model_dump(mode="json"))
 
@@ -175,7 +181,7 @@ async def test_holds_and_a_release_give_the_exact_public_burndown(quota_service)
                 return found.json() if found.status_code == 200 else None
             case = await until(waiting)
         assert (case["status"], case["decisions"]) == ("in-review", [])
-        assert case["history"][-1]["by"] == "rule:max-area"
+        assert case["history"][-1]["by"] == "rule:archive-within-free-quota"
         assert case["history"][-1]["note"].startswith(
             "not accepted automatically: the pleiades-science cell has 300 km² left of its 1000 km² budget")
         assert (await burndown(700.0))["remaining_km2"] == 300.0
