@@ -14,6 +14,7 @@ from opentelemetry.sdk.trace.export import SpanExporter
 from requests_service.adapters.arbitration import HttpAllowances
 from requests_service.adapters.catalogue import HttpCatalogue
 from requests_service.adapters.entities import MongoEntityDirectory
+from requests_service.adapters.queues import HttpQueues
 from requests_service.adapters.repository import MongoRequestRepository
 from requests_service.adapters.tasking_index import MongoTaskingIndex
 from requests_service.domain.errors import (
@@ -60,8 +61,10 @@ def bootstrap(settings: Settings, span_exporter: SpanExporter | None = None) -> 
     runtime.on_stop.append(catalogue.close)
     allowances = HttpAllowances(settings.arbitration_url, settings.upstream_timeout_seconds)
     runtime.on_stop.append(allowances.close)
+    queues = HttpQueues(settings.arbitration_url, min(settings.upstream_timeout_seconds, 2.0))  # a read waits for it
+    runtime.on_stop.append(queues.close)
     ctx = Requests(requests=repository, entities=entities, tasking_index=tasking_index, catalogue=catalogue,
-                   allowances=allowances,
+                   allowances=allowances, queues=queues,
                    rules=lambda day: in_force(settings.requests_rules, day, "intake rules"),
                    tariff=lambda day: in_force(settings.requests_tariffs, day, "tariff"))
     runtime.publishes(requests.TOPIC)
