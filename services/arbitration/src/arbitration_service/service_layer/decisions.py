@@ -25,8 +25,8 @@ The hold and the case are two aggregates with no transaction between them. What 
   version claim), and the slow one answers with the decision recorded. The consumer that holds on
   every recorded acceptance (group ``arbitration.quota-holds``) then finds the hold and changes nothing.
 
-The automatic rule decides when a case is opened (``handlers.open_case``): it holds before the case
-is inserted; refused, the case opens in review for a person, its history saying
+A rule of the cell (``domain.auto_rules``) decides when a case is opened (``handlers.open_case``):
+it holds before the case is inserted; refused, the case opens in review for a person, its history saying
 ``not accepted automatically: <what is left>``. A crash between the hold and the insert leaves the
 submission unacknowledged: delivered again, it finds the hold there and inserts the case.
 """
