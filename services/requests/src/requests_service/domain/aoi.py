@@ -29,7 +29,6 @@ import shapely
 from pyproj import CRS, Geod, Transformer
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
-from shapely.ops import transform
 from shapely.validation import explain_validity
 
 from requests_service.domain.errors import InvalidAoi, InvalidTasking
@@ -88,7 +87,7 @@ def width_km(part: BaseGeometry) -> float:
     c = part.centroid
     local = CRS.from_proj4(f"+proj=aeqd +lat_0={c.y} +lon_0={c.x} +datum=WGS84 +units=m")
     to_local = Transformer.from_crs(_WGS84, local, always_xy=True)
-    projected = transform(to_local.transform, part)
+    projected = shapely.transform(part, lambda x, y: to_local.transform(x, y), interleaved=False)
     if projected.is_empty or projected.area <= 0:
         return 0.0
     radius_line = shapely.maximum_inscribed_circle(projected, tolerance=max(1.0, math.sqrt(projected.area) / 1000))
