@@ -17,15 +17,22 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import psycopg
+import pytest
 from dinamis_contracts import accounts, requests
-from dinamis_testkit.fixtures import served_service
-from dinamis_testkit.service import Sandbox
+from dinamis_testkit.service import Sandbox, sandbox
 from requests_service.bootstrap import create_app
 from requests_service.entrypoints.consumers.accounts import GROUP as ENTITY_GROUP
 from requests_service.settings import Settings
 
-service = served_service("requests", create_app, Settings, publishes=[requests.TOPIC],
-                         listens_to=accounts.ENTITY_TOPIC, consumed_by=ENTITY_GROUP)
+
+@pytest.fixture(scope="module")
+async def service(servers, tmp_path_factory):
+    """The requests service with the catalogue and arbitration it asks served beside it."""
+    async with archive_catalogue(servers.postgres_dsn) as dsn, \
+            sandbox(servers, tmp_path_factory.mktemp("keys")) as box:
+        urls = await serve_dependencies(box, dsn)
+        yield await box.serve("requests", create_app, Settings, publishes=[requests.TOPIC],
+                              listens_to=accounts.ENTITY_TOPIC, consumed_by=ENTITY_GROUP, **urls)
 
 
 @asynccontextmanager

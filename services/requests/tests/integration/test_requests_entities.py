@@ -14,6 +14,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from dinamis_common.messaging.envelope import CloudEvent
 from dinamis_contracts import accounts
+from dinamis_testkit.archive import archive_request, archive_scene, tasking_request
 from requests_service.adapters.entities import MongoEntityDirectory
 from requests_service.domain.entities import Entity
 
@@ -46,7 +47,7 @@ def client(service, entity: str | None) -> httpx.AsyncClient:
 
 
 async def submit(api: httpx.AsyncClient, mission: str = "pleiades") -> httpx.Response:
-    return await api.post("/api/requests", json={"title": "Dunes", "mission": mission, "aoi": AOI})
+    return await api.post("/api/requests", json=archive_request(archive_scene(mission), title="Dunes"))
 
 
 async def submitted_requester(consumer: AIOKafkaConsumer, request_id: str) -> dict:
@@ -121,17 +122,20 @@ async def test_concurrent_snapshots_leave_the_newest_in_the_directory(service):
         assert not await directory.apply(snapshot(ent, 8))  # the same snapshot again changes nothing
 
 
-async def test_a_request_whose_event_would_be_too_large_for_kafka_is_refused_and_nothing_is_stored(service):
-    """The body passes the 1 MiB HTTP limit, but its event (the AOI travels in it) would pass the
-    limit of a Kafka record: refused with 413 and a message, no request stored, no event."""
+async def test_a_bulky_body_is_refused_before_any_work_and_nothing_is_stored(service):
+    """The body passes the 1 MiB HTTP limit, but a member no schema knows (or a string beyond its bound)
+    is refused before it is parsed further: 422, no request stored, no event. (Every member being
+    bounded, no valid body makes an event larger than a Kafka record.)"""
     ent = f"ent-{uuid.uuid4().hex[:8]}"
     approved = entity_event(accounts.ENTITY_APPROVED, ent, "approved", 1, ["pleiades"])
     await service.upstream.publish(approved)
     await service.upstream.consumed()
     async with client(service, ent) as api:
         bulky = {**AOI, "note": "é" * 470_000}  # 940 kB once sent as UTF-8
-        refused = await api.post("/api/requests", json={"title": "Dunes", "mission": "pleiades", "aoi": bulky})
-        assert refused.status_code == 413, refused.text
-        assert "more than the 900,000" in refused.json()["message"]
+        refused = await api.post("/api/requests", json=tasking_request(bulky))
+        assert refused.status_code == 422, refused.text
+        assert "aoi.note: Extra inputs are not permitted" in refused.json()["message"]
+        long_reason = await api.post("/api/requests", json=tasking_request(AOI) | {"justification": "é" * 470_000})
+        assert long_reason.status_code == 422, long_reason.text
         assert (await api.get("/api/requests")).json()["items"] == []
         assert (await submit(api)).status_code == 201  # the same caller, a normal request: accepted

@@ -10,7 +10,7 @@ import asyncio
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -18,6 +18,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from dinamis_common.messaging.envelope import CloudEvent
 from dinamis_contracts import accounts, arbitration, provisioning, requests
+from dinamis_testkit.archive import archive_request, archive_scene, square, tasking_request
 from dinamis_testkit.events import Publisher
 from dinamis_testkit.service import ServedService, sandbox
 from requests_service.bootstrap import create_app
@@ -25,6 +26,8 @@ from requests_service.entrypoints.consumers.accounts import GROUP as ENTITY_GROU
 from requests_service.entrypoints.consumers.arbitration import GROUP as REVIEW_GROUP
 from requests_service.entrypoints.consumers.provisioning import GROUP as ORDER_GROUP
 from requests_service.settings import Settings
+
+from .conftest import archive_catalogue, serve_dependencies
 
 pytestmark = pytest.mark.integration
 
@@ -98,15 +101,17 @@ class Stack:
 
 @pytest.fixture(scope="module")
 async def stack(servers, tmp_path_factory):
-    async with sandbox(servers, tmp_path_factory.mktemp("keys")) as box:
+    async with archive_catalogue(servers.postgres_dsn) as dsn, \
+            sandbox(servers, tmp_path_factory.mktemp("keys")) as box:
+        urls = await serve_dependencies(box, dsn)
         service = await box.serve("requests", create_app, Settings, publishes=[requests.TOPIC],
-                                  listens_to=accounts.ENTITY_TOPIC, consumed_by=ENTITY_GROUP)
+                                  listens_to=accounts.ENTITY_TOPIC, consumed_by=ENTITY_GROUP, **urls)
         yield Stack(service, await box.publisher(arbitration.TOPIC, REVIEW_GROUP),
                     await box.publisher(provisioning.TOPIC, ORDER_GROUP), Published(service.published))
 
 
-async def submitted(api: httpx.AsyncClient) -> str:
-    created = await api.post("/api/requests", json={"title": "Dunes", "mission": "pleiades", "aoi": AOI})
+async def submitted(api: httpx.AsyncClient, body: dict | None = None) -> str:
+    created = await api.post("/api/requests", json=body or archive_request(archive_scene("pleiades"), title="Dunes"))
     assert created.status_code == 201, created.text
     return created.json()["id"]
 
@@ -211,3 +216,14 @@ async def test_an_ordered_request_can_no_longer_be_cancelled(stack):
         assert refused.status_code == 409
         assert refused.json()["message"] == "already ordered: it can no longer be cancelled"
         assert (await api.get(f"/api/requests/{request_id}")).json()["status"] == "ordered"
+
+
+async def test_a_tasking_request_is_cancelled_only_until_48_h_before_its_window(stack):
+    api, _ = await stack.lab_member()
+    async with api:
+        soon = datetime.now(UTC).replace(microsecond=0) + timedelta(days=2, hours=1)  # 49 h ahead: still in time
+        in_time = await submitted(api, tasking_request(square(3.8, 43.6, 10), start=soon))
+        cancelled = await api.post(f"/api/requests/{in_time}/cancel", json={"reason": "plans changed"})
+        assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+        [announced] = await stack.published.of(requests.REQUEST_CANCELLED, in_time)
+        assert announced["reason"] == "plans changed"
