@@ -165,6 +165,22 @@ class Case:
         return {"delivered": list(quote.get("delivered_offers") or []), "join": list(quote.get("join_offers") or [])}
 
     @property
+    def paid_from_package(self) -> bool:
+        return (self.quote or {}).get("payer") == "prepaid-package"
+
+    def package_draw(self, accepted_km2: float) -> tuple[str, float] | None:
+        """``(package id, km²)`` an acceptance of ``accepted_km2`` draws from the entity's prepaid package:
+        the accepted km² beyond the free part of the frozen quote, raised to its invoicing minimum;
+        ``None`` when the quote is not paid from a package or nothing is beyond the free part."""
+        quote = self.quote or {}
+        if not self.paid_from_package or not quote.get("package_id"):
+            return None
+        over = max(accepted_km2 - float(quote.get("free_km2") or 0.0), 0.0)
+        if over <= 0:
+            return None
+        return str(quote["package_id"]), round(max(over, float(quote.get("invoicing_minimum_km2") or 0.0)), 6)
+
+    @property
     def decision(self) -> Decision | None:
         """The latest decision."""
         return self.decisions[-1] if self.decisions else None

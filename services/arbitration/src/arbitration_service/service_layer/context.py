@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from arbitration_service.domain.auto_rules import AutoRules
+from arbitration_service.service_layer.packages import Packages
 from arbitration_service.service_layer.ports import CaseRepository
 from arbitration_service.service_layer.quotas import Quotas
 
@@ -32,4 +33,5 @@ class Arbitration:
     clock: Callable[[], datetime] = utcnow
     queue: QueuePolicy = field(default_factory=QueuePolicy)
     quotas: Quotas | None = None
+    packages: Packages | None = None  # prepaid packages: an acceptance paid from one draws its km²
     settle_after: timedelta = timedelta(seconds=30)  # a decision claimed this long ago is completed by the sweep

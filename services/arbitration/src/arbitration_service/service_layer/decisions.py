@@ -25,6 +25,12 @@ The hold and the case are two aggregates with no transaction between them. What 
   version claim), and the slow one answers with the decision recorded. The consumer that holds on
   every recorded acceptance (group ``arbitration.quota-holds``) then finds the hold and changes nothing.
 
+**Prepaid packages.** An acceptance whose frozen quote is paid from the entity's prepaid package
+draws its billed km² from the package (``packages.draw``, entry ``hold:<case>`` of the package's own
+ledger) *before* the cell's hold: a package that cannot take it refuses with 409 and nothing is held
+anywhere. If the cell's budget then refuses, the draw stays with the case (drawing again for it
+changes nothing) until the case is accepted after all, or rejected or cancelled, which give it back.
+
 A rule of the cell (``domain.auto_rules``) decides when a case is opened (``handlers.open_case``):
 it holds before the case is inserted; refused, the case opens in review for a person, its history saying
 ``not accepted automatically: <what is left>``. A crash between the hold and the insert leaves the
@@ -40,7 +46,7 @@ from uuid import uuid4
 from arbitration_service.domain.access import Actor
 from arbitration_service.domain.errors import ArbitrationError, CaseNotFound, ConcurrentUpdate, DecisionConflict
 from arbitration_service.domain.model import Case
-from arbitration_service.service_layer import quotas
+from arbitration_service.service_layer import packages, quotas
 from arbitration_service.service_layer.context import Arbitration
 from arbitration_service.service_layer.ports import Claim
 
@@ -83,6 +89,9 @@ async def complete(ctx: Arbitration, claim: Claim, attempts: int = 5) -> Case:
                 await ctx.cases.unclaim(claim)
                 return case
             decision = case.decide(claim.decision, claim.reason, claim.by, claim.at, claim.accepted_area_km2)
+            if decision.holds_quota and ctx.packages is not None and not held and \
+                    (draw := case.package_draw(decision.accepted_area_km2)) is not None:
+                await packages.draw(ctx.packages, case.id, *draw, at=claim.at)
             if decision.holds_quota and ctx.quotas is not None and not held:
                 await quotas.hold(ctx.quotas, quotas.HoldQuota(case.id, case.cell, case.mission,
                                                                decision.accepted_area_km2, at=claim.at))
@@ -90,6 +99,8 @@ async def complete(ctx: Arbitration, claim: Claim, attempts: int = 5) -> Case:
             if await ctx.cases.save(case):
                 if decision.final:
                     await ctx.cases.count_decision(case.cell, decision.decided_at.date(), case.id)
+                if decision.final and not decision.holds_quota and ctx.packages is not None and case.paid_from_package:
+                    await packages.give_back(ctx.packages, case.id, "rejected", claim.at)
                 await ctx.cases.unclaim(claim)
                 return case
     except (ArbitrationError, ValueError):  # the case no longer takes it, or the quota refuses it

@@ -1,6 +1,7 @@
 """The quota ledger's consumers: a hold for each acceptance arbitration records (group
 ``arbitration.quota-holds``, on its own case events), a release for each request cancelled
-(group ``arbitration.quota-releases``, on the requests events). Each change is applied once per
+(group ``arbitration.quota-releases``, on the requests events: the cell's hold and any prepaid-package
+draw). Each change is applied once per
 incoming event, by any replica; an entry id already in the ledger changes nothing.
 
 Every acceptance holds before it is recorded (``service_layer.decisions``), so this hold normally
@@ -14,7 +15,7 @@ from dinamis_common.messaging.consumer import Handler, dispatch
 from dinamis_common.messaging.envelope import CloudEvent
 from dinamis_contracts import arbitration, requests
 
-from arbitration_service.service_layer import quotas
+from arbitration_service.service_layer import packages, quotas
 
 HOLDS = "arbitration.quota-holds"  # upstream: arbitration (its own decisions)
 RELEASES = "arbitration.quota-releases"  # upstream: requests (cancellations)
@@ -30,8 +31,10 @@ def decisions(q: quotas.Quotas) -> Handler:
     return dispatch({arbitration.DECISION_RECORDED: (arbitration.DecisionRecordedV1, recorded)})
 
 
-def cancellations(q: quotas.Quotas) -> Handler:
+def cancellations(q: quotas.Quotas, pk: packages.Packages | None = None) -> Handler:
     async def cancelled(c: requests.RequestCancelledV1, event: CloudEvent) -> None:
         await quotas.release(q, c.request_id, "cancelled", c.cancelled_at)  # case id = request id
+        if pk is not None:  # and what it drew from a prepaid package, if anything
+            await packages.give_back(pk, c.request_id, "cancelled", c.cancelled_at)
 
     return dispatch({requests.REQUEST_CANCELLED: (requests.RequestCancelledV1, cancelled)})
