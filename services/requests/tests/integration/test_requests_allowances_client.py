@@ -27,11 +27,14 @@ async def test_the_allowance_of_the_callers_entity_with_its_packages(arbitration
     token = mint_token(*arbitration.keys, user="u-1", entity="ent-q", category="institutional")
     client = HttpAllowances(arbitration.url)
     try:
-        got = await client.allowance(token, "spot-6-7", "tasking")
+        got = await client.allowance(token, "spot-6-7", "tasking", "institutional")
+        # the entity's kind as the requests service knows it routes, not the token's (stale) claim
+        routed = await client.allowance(token, "spot-6-7", "tasking", "scientific")
     finally:
         await client.close()
     assert (got.cell, got.period, got.free_km2_per_request) == ("institutional", str(datetime.now(UTC).year), 2000)
     assert got.cell_remaining_km2 == 10_000_000
+    assert (routed.cell, [p.package_id for p in routed.packages]) == ("spot-science", [pkg["package_id"]])
     assert [(p.package_id, p.mission, p.remaining_km2, p.expires_at) for p in got.packages] == [
         (pkg["package_id"], "spot-6-7", 800, expires)]
 
@@ -40,6 +43,6 @@ async def test_an_arbitration_service_that_does_not_answer_is_unavailable():
     client = HttpAllowances(f"http://127.0.0.1:{free_port()}", timeout=1)
     try:
         with pytest.raises(UpstreamUnavailable, match="did not answer"):
-            await client.allowance("tok", "pleiades", "archive")
+            await client.allowance("tok", "pleiades", "archive", "scientific")
     finally:
         await client.close()

@@ -25,8 +25,8 @@ class FakeAllowances:
     def __init__(self, allowance: Allowance, delay: float = 0.0) -> None:
         self.given, self.delay, self.asked = allowance, delay, []
 
-    async def allowance(self, token: str, mission: str, kind: str) -> Allowance:
-        self.asked.append((token, mission, kind))
+    async def allowance(self, token: str, mission: str, kind: str, category: str) -> Allowance:
+        self.asked.append((token, mission, kind, category))
         await asyncio.sleep(self.delay)
         return self.given
 
@@ -41,7 +41,7 @@ async def test_a_scientist_pays_cnes_cofunding_on_what_is_over_the_quota(ctx):
     fake = FakeAllowances(Allowance("pleiades-science", "2026-Q1", 250, 10_000))
     ctx = dataclasses.replace(ctx, allowances=fake, clock=lambda: NOW)
     q = await quotes.make_quote(ctx, tasking("pleiades", 400), ACTOR, "tok")
-    assert fake.asked == [("tok", "pleiades", "tasking")]
+    assert fake.asked == [("tok", "pleiades", "tasking", "scientific")]
     assert (q.payer, q.free_km2, q.over_quota_km2, q.billed_km2, q.price_eur) == (
         "cnes-cofunding", 250, 150, 150, Decimal("150.00"))
     assert (q.cell, q.period, q.valid_until) == ("pleiades-science", "2026-Q1", NOW + timedelta(hours=72))

@@ -21,9 +21,10 @@ class HttpAllowances:
     async def close(self) -> None:
         await self.http.aclose()
 
-    async def allowance(self, token: str, mission: str, kind: str) -> Allowance:
+    async def allowance(self, token: str, mission: str, kind: str, category: str) -> Allowance:
         try:
-            r = await self.http.get("/api/arbitration/allowances", params={"mission": mission, "kind": kind},
+            r = await self.http.get("/api/arbitration/allowances",
+                                    params={"mission": mission, "kind": kind, "category": category},
                                     headers={"authorization": f"Bearer {token}"})
         except httpx.HTTPError as exc:
             raise UpstreamUnavailable(f"the arbitration service ({self.base_url}) did not answer: "

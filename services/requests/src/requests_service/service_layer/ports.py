@@ -54,7 +54,9 @@ class Catalogue(Protocol):
 class Allowances(Protocol):
     """The arbitration service's quota facts for the caller's entity (over HTTP, with the caller's token)."""
 
-    async def allowance(self, token: str, mission: str, kind: str) -> Allowance: ...
+    async def allowance(self, token: str, mission: str, kind: str, category: str) -> Allowance:
+        """``category``: the entity's kind as this service knows it, which routes the request (the token's
+        claim may be stale)."""
 
 
 @dataclass(frozen=True)

@@ -22,17 +22,17 @@ from requests_service.service_layer.context import Requests
 from requests_service.service_layer.specs import build_spec
 
 
-async def allowance(ctx: Requests, spec: RequestSpec, token: str) -> Allowance:
+async def allowance(ctx: Requests, spec: RequestSpec, token: str, category: str) -> Allowance:
     if ctx.allowances is None:  # not wired (a unit test that does not price): nothing is free, no package
         return Allowance(cell="", period="", free_km2_per_request=0.0, cell_remaining_km2=0.0)
-    return await ctx.allowances.allowance(token, spec.mission, spec.kind)
+    return await ctx.allowances.allowance(token, spec.mission, spec.kind, category)
 
 
 async def make_quote(ctx: Requests, spec: RequestSpec, actor: Actor, token: str) -> Quote:
     """The quote of ``spec`` for the caller's entity (which may submit it: checked by the caller)."""
     entity = await ctx.entities.get(actor.entity_id) if actor.entity_id else None
     category = entity.kind if entity else "institutional"
-    found, offered = await asyncio.gather(allowance(ctx, spec, token), offers.find_offers(ctx, spec))
+    found, offered = await asyncio.gather(allowance(ctx, spec, token, category), offers.find_offers(ctx, spec))
     now = ctx.clock()
     return quote(spec, category, found, ctx.tariff(now.date()), now, offered)
 

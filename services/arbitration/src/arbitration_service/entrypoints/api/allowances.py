@@ -1,11 +1,12 @@
 """``/api/arbitration/allowances``: what the quota gives a request of a mission and kind from the
-caller's entity (token claims ``entity_id`` and ``entity_category``), now: the cell that will review
-it, the period, the free volume per request, what is left of the cell's budget, and the entity's
-prepaid packages still usable for the mission. The requests service asks it for a quote, with the
-requester's token."""
+caller's entity (token claim ``entity_id``; its kind from ``category``, else the token's
+``entity_category``), now: the cell that will review it, the period, the free volume per request,
+what is left of the cell's budget, and the entity's prepaid packages still usable for the mission.
+The requests service asks it for a quote, with the requester's token."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -46,5 +47,10 @@ class AllowancePublic(BaseModel):
             summary="The quota a request of this mission and kind gets from the caller's entity now (authenticated)")
 async def allowance(q: QuotasCtx, pk: PackagesCtx, who: CurrentCaller,
                     mission: Annotated[Literal["pleiades", "spot-6-7"], Query()],
-                    kind: Annotated[Literal["archive", "tasking"], Query()]) -> AllowancePublic:
+                    kind: Annotated[Literal["archive", "tasking"], Query()],
+                    category: Annotated[Literal["scientific", "institutional"] | None, Query(
+                        description="the entity's kind as the requests service knows it (it routes the request); "
+                                    "default: the token's entity_category")] = None) -> AllowancePublic:
+    if category is not None:
+        who = replace(who, entity_category=category)
     return AllowancePublic.of(await uc.allowance(q, pk, who, mission, kind))
