@@ -88,7 +88,7 @@ STREAMS: tuple[Topic, ...] = (
                   requests.INFORMATION_PROVIDED: requests.InformationProvidedV1},
           retention_ms=30 * DAY_MS),
     Topic(arbitration.TOPIC, "arbitration",
-          consumers=("provisioning.orders", "requests.review-status", "arbitration.quota-holds"),
+          consumers=("provisioning.orders", "requests.review-status"),
           events={arbitration.CASE_OPENED: arbitration.CaseOpenedV1,
                   arbitration.DECISION_RECORDED: arbitration.DecisionRecordedV1},
           retention_ms=30 * DAY_MS),

@@ -3,7 +3,7 @@
 * Through the served service (1000 km² for Pléiades in pleiades-science): two arbiters accept two
   cases at the same moment that together overdraw; exactly one is recorded (201), the other is
   told what is left (409) and its case waits in review; the burn-down and the quota events show
-  exactly the one hold, also once the consumer that holds on recorded acceptances has run.
+  exactly the one hold.
 * On the service's own repositories: a decision whose attempt died between its hold and its
   record is completed by the sweep, once, at the time the arbiter decided."""
 
@@ -95,7 +95,7 @@ async def test_two_arbiters_accepting_at_the_same_moment_never_overdraw_the_cell
             if body["case_id"] in areas:
                 holds.append((dict(record.headers)["ce_type"].decode(), body["case_id"], body["km2"]))
                 break
-    await asyncio.sleep(2)  # the consumer holding on the recorded acceptance has had its turn
+    await asyncio.sleep(2)  # anything else announced about these cases has had its time to come
     later = await service.published.getmany(timeout_ms=1000)
     holds += [(dict(r.headers)["ce_type"].decode(), json.loads(r.value)["case_id"], json.loads(r.value)["km2"])
               for rs in later.values() for r in rs if json.loads(r.value)["case_id"] in areas]

@@ -35,12 +35,11 @@ async def deliver(handler, event: CloudEvent) -> None:
     await handler(event)
 
 
-async def test_accepted_decisions_hold_once_and_cancellations_release(q):
-    holds, releases = consumers.decisions(q), consumers.cancellations(q)
-    for event in (decided("r1", "accepted", 300), decided("r2", "accepted-partially", 200.5),
-                  decided("r3", "rejected", 0), decided("r4", "information-requested", 0)):
-        await deliver(holds, event)
-        await deliver(holds, event)  # delivered twice
+async def test_acceptances_hold_once_and_cancellations_release(q):
+    releases = consumers.cancellations(q)
+    for case, km2 in (("r1", 300), ("r2", 200.5)):
+        await quotas.hold(q, quotas.HoldQuota(case, "pleiades-science", "pleiades", km2, NOW))
+        await quotas.hold(q, quotas.HoldQuota(case, "pleiades-science", "pleiades", km2, NOW))  # asked twice
     b = (await quotas.burndown(q, "pleiades-science")).balances
     assert (b.held_m2, b.remaining_m2) == (500_500_000, 499_500_000)
     await deliver(releases, cancelled("r2"))
@@ -54,7 +53,7 @@ async def test_accepted_decisions_hold_once_and_cancellations_release(q):
 
 async def test_a_cancellation_that_overtakes_the_acceptance_leaves_nothing_held(q):
     await deliver(consumers.cancellations(q), cancelled("r1"))
-    await deliver(consumers.decisions(q), decided("r1", "accepted", 300))
+    assert await quotas.hold(q, quotas.HoldQuota("r1", "pleiades-science", "pleiades", 300, NOW)) is None
     assert (await quotas.burndown(q, "pleiades-science", "2026-Q2")).balances.held_m2 == 0
 
 

@@ -22,8 +22,7 @@ The hold and the case are two aggregates with no transaction between them. What 
   every few seconds, completes claims older than ``settle_after`` the same way: the hold is there
   already (holding again changes nothing) and the decision is recorded as the arbiter made it, at
   its time. A slow attempt and the sweep completing the same claim record it once (the case's
-  version claim), and the slow one answers with the decision recorded. The consumer that holds on
-  every recorded acceptance (group ``arbitration.quota-holds``) then finds the hold and changes nothing.
+  version claim), and the slow one answers with the decision recorded.
 
 **Prepaid packages.** An acceptance whose frozen quote is paid from the entity's prepaid package
 draws its billed km² from the package (``packages.draw``, entry ``hold:<case>`` of the package's own
