@@ -3,9 +3,9 @@ FerretDB and PostgreSQL, as a scientist of a lab and the arbiters of the SPOT sc
 
 1. a quote, then an archive request (within the free quota: the test profile's rule accepts it) and
    tasking requests, with the delivered imagery and the pending tasking they overlap offered;
-2. the cell's queue, the same place shown to the requester; information asked by an arbiter of the
-   cell and answered; one request accepted partially (a smaller area) and one rejected; an arbiter
-   of another cell refused;
+2. the cell's queue (the same place shown to the requester: checked on a fifth request left in
+   review until the end); information asked by an arbiter of the cell and answered; one request
+   accepted partially (a smaller area) and one rejected; an arbiter of another cell refused;
 3. one accepted tasking cancelled by its requester, its hold released;
 4. the cell's public burn-down moves by exactly what was accepted minus what was released.
 
@@ -154,6 +154,10 @@ async def test_quote_requests_information_partial_rejection_cancellation_and_an_
             offers = (await me.post("/api/requests/quotes", json=d_body)).json()["offers"]
             return offers if b["id"] in [o["request_id"] for o in offers["join"]] else None
 
+        e_body = tasking_request(square(lon - 1.5, lat, 20), window_start + timedelta(days=30), 10,
+                                 title=f"Tasking E {tag}", mission="spot-6-7")
+        e = (await me.post("/api/requests", json=e_body)).json()  # left in review until the end
+
         await eventually(offered_to_join_b, timeout=30, interval=0.5)
         d = (await me.post("/api/requests", json=d_body)).json()
         assert b["id"] in [o["request_id"] for o in d["quote"]["offers"]["join"]], d["quote"]["offers"]
@@ -166,17 +170,20 @@ async def test_quote_requests_information_partial_rejection_cancellation_and_an_
         assert a["accepted_area_km2"] == pytest.approx(a["area_km2"])
 
         # 2. the cell's queue, information asked and answered, a partial acceptance, a rejection ------------
-        waiting = {}
         for r in (b, c, d):
-            waiting[r["id"]] = await circuit.until(r["id"], lambda x: x["status"] == "in_review" and x["queue"])
-            assert waiting[r["id"]]["who_must_act"] == "cell"
-        queue = await cell.get(f"/api/arbitration/cells/{CELL}/queue")
-        assert queue.status_code == 200, queue.text
-        listed = {e["request_id"]: e for e in queue.json()["cases"]}
-        for request_id, seen in waiting.items():
-            assert request_id in listed, f"{request_id} not in the cell's queue"
-            assert (seen["queue"]["cell"], seen["queue"]["position"], seen["queue"]["expected_decision_date"]) == (
-                CELL, listed[request_id]["position"], listed[request_id]["expected_decision_date"])
+            seen = await circuit.until(r["id"], lambda x: x["status"] == "in_review")
+            assert seen["who_must_act"] == "cell"
+
+        def queued(*ids: str):
+            async def probe():
+                r = await cell.get(f"/api/arbitration/cells/{CELL}/queue")
+                assert r.status_code == 200, r.text
+                listed = {x["request_id"]: x for x in r.json()["cases"]}
+                return listed if set(ids) <= set(listed) else None
+
+            return probe
+
+        listed = await eventually(queued(b["id"], c["id"], d["id"]), timeout=30, interval=0.5)
         assert listed[b["id"]]["quote"]["area_km2"] == pytest.approx(b["area_km2"])
         assert delivered["id"] in [o["item_id"] for o in listed[b["id"]]["offers"]["delivered"]]
         assert listed[b["id"]]["position"] < listed[c["id"]]["position"]  # high before standard
@@ -211,18 +218,24 @@ async def test_quote_requests_information_partial_rejection_cancellation_and_an_
         late = await me.post(f"/api/requests/{c['id']}/cancel", json={"reason": "too late"})
         assert late.status_code == 409 and late.json()["message"], late.text
 
-        # 3. an accepted tasking cancelled: its hold released ------------------------------------------------
-        case = await circuit.decide(d["id"], "accepted")
-        d_held = case["decisions"][-1]["accepted_area_km2"]
-        assert d_held == pytest.approx(d["area_km2"])
-        await circuit.until(d["id"], lambda r: r["status"] in ("accepted", "ordered"))
+        # 3. an accepted tasking cancelled before it is ordered: its hold released --------------------------
+        # (the test stack orders an accepted request at once: provisioning is held back meanwhile, as an
+        # operator who has not ordered yet would be; the cancellation must come before the order)
         a_held = a["accepted_area_km2"]
-        await circuit.burndown_becomes({"held_km2": before["held_km2"] + a_held + b_held + d_held,
-                                        "released_km2": before["released_km2"]})
-        cancelled = await me.post(f"/api/requests/{d['id']}/cancel", json={"reason": "Joining request B instead."})
-        assert cancelled.status_code == 200, cancelled.text
-        d = await circuit.until(d["id"], lambda r: r["status"] == "cancelled")
-        assert d["who_must_act"] is None
+        await asyncio.to_thread(running_stack.kill, "provisioning")
+        try:
+            case = await circuit.decide(d["id"], "accepted")
+            d_held = case["decisions"][-1]["accepted_area_km2"]
+            assert d_held == pytest.approx(d["area_km2"])
+            await circuit.until(d["id"], lambda r: r["status"] == "accepted")
+            await circuit.burndown_becomes({"held_km2": before["held_km2"] + a_held + b_held + d_held,
+                                            "released_km2": before["released_km2"]})
+            cancelled = await me.post(f"/api/requests/{d['id']}/cancel", json={"reason": "Joining request B instead."})
+            assert cancelled.status_code == 200, cancelled.text
+            d = await circuit.until(d["id"], lambda r: r["status"] == "cancelled")
+            assert d["who_must_act"] is None
+        finally:
+            await asyncio.to_thread(running_stack.restart, "provisioning")
 
         # 4. the burn-down: exactly what was accepted minus what was released --------------------------------
         expected = {"held_km2": before["held_km2"] + a_held + b_held,
@@ -231,5 +244,15 @@ async def test_quote_requests_information_partial_rejection_cancellation_and_an_
                     "remaining_km2": before["remaining_km2"] - a_held - b_held}
         after = await circuit.burndown_becomes(expected)
         assert (after["cell"], after["budget_km2"]) == (CELL, before["budget_km2"])
+
+        # the requester sees the place the cell's queue shows; withdrawing a request in review holds nothing
+        e = await circuit.until(e["id"], lambda r: r["status"] == "in_review" and r["queue"])
+        listed = await eventually(queued(e["id"]), timeout=5)
+        mine = {k: e["queue"][k] for k in ("cell", "position", "expected_decision_date")}
+        assert mine == {"cell": CELL, **{k: listed[e["id"]][k] for k in ("position", "expected_decision_date")}}
+        withdrawn = await me.post(f"/api/requests/{e['id']}/cancel", json={"reason": "Not needed any more."})
+        assert withdrawn.status_code == 200, withdrawn.text
+        await circuit.until(e["id"], lambda r: r["status"] == "cancelled")
         await asyncio.sleep(3)  # redeliveries and late consumers count nothing twice
         assert await circuit.burndown_becomes(expected, timeout=1)
+        assert (await circuit.request(d["id"]))["status"] == "cancelled"  # a late order does not revive it
