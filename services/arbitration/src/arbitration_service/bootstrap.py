@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from dinamis_common.background import Periodic
 from dinamis_common.runtime import Runtime
 from dinamis_contracts import arbitration, quota, requests, topics
 from fastapi import FastAPI
@@ -30,7 +31,6 @@ from arbitration_service.domain.policy import QuotaPolicy, UnknownPeriod
 from arbitration_service.entrypoints.api import allowances, burndown, cases, cells, packages
 from arbitration_service.entrypoints.consumers import ledger as from_ledger
 from arbitration_service.entrypoints.consumers import requests as from_requests
-from arbitration_service.entrypoints.periodic import Periodic
 from arbitration_service.service_layer import decisions
 from arbitration_service.service_layer.context import Arbitration, QueuePolicy, utcnow
 from arbitration_service.service_layer.packages import Packages

@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
+from dinamis_common.background import Periodic
 from dinamis_common.dated import in_force
 from dinamis_common.runtime import Runtime
 from dinamis_contracts import accounts, arbitration, provisioning, requests, topics
@@ -34,7 +36,7 @@ from requests_service.entrypoints.consumers import accounts as from_accounts
 from requests_service.entrypoints.consumers import arbitration as from_arbitration
 from requests_service.entrypoints.consumers import provisioning as from_provisioning
 from requests_service.entrypoints.consumers import tasking_index as pending_taskings
-from requests_service.service_layer.context import Requests
+from requests_service.service_layer.context import Requests, utcnow
 from requests_service.settings import Settings
 
 # UpstreamUnavailable is not here on purpose: a transient failure, the runtime answers 503 with Retry-After
@@ -72,6 +74,12 @@ def bootstrap(settings: Settings, span_exporter: SpanExporter | None = None) -> 
     runtime.subscribe(provisioning.TOPIC, from_provisioning.GROUP, from_provisioning.handler(ctx))
     runtime.subscribe(accounts.ENTITY_TOPIC, from_accounts.GROUP, from_accounts.handler(ctx))
     runtime.subscribe(requests.TOPIC, pending_taskings.GROUP, pending_taskings.handler(tasking_index))
+    # removals are remembered as long as a replay of the stream can bring their addition back
+    retention = timedelta(seconds=settings.changes_retention_seconds)
+    sweep = Periodic(lambda: tasking_index.sweep(utcnow() - retention, utcnow() - timedelta(days=1)),
+                     settings.requests_sweep_seconds, "requests.sweep-pending-taskings")
+    runtime.on_start.append(sweep.start)
+    runtime.on_stop.append(sweep.stop)
     return Container(settings, runtime, ctx, repository, entities, tasking_index)
 
 

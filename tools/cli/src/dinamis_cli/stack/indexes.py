@@ -26,7 +26,7 @@ from dinamis_cli.stack.profile import Profile
 # aggregate's pending changes, what the relays still have to send. Other collections: aggregates
 # by id, read models and lists by entity, request, owner or status.
 CHANGE_FIELDS = ("_id", "cause", "aggregate", "outbox_pending", "mails_pending")
-FIELDS = ("_id", "entity_id", "request_id", "owner_id", "status")
+FIELDS = ("_id", "entity_id", "request_id", "owner_id", "status", "tile")
 
 
 def fields_of(collection: str, fields: tuple[str, ...] = FIELDS) -> tuple[str, ...]:
