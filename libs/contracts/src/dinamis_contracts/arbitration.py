@@ -11,6 +11,7 @@ TOPIC = "arbitration.case.events.v1"
 SOURCE = "/dinamis/arbitration"
 CASE_OPENED = "fr.dinamis.arbitration.case.opened.v1"
 DECISION_RECORDED = "fr.dinamis.arbitration.decision.recorded.v1"
+INFORMATION_REQUESTED = "fr.dinamis.arbitration.case.information-requested.v1"
 
 Cell = Literal["pleiades-science", "institutional", "spot-science"]
 Decision = Literal["accepted", "accepted-partially", "rejected", "information-requested"]
@@ -23,6 +24,18 @@ class CaseOpenedV1(Payload):
     mission: str
     area_km2: float
     opened_at: datetime
+
+
+class InformationRequestedV1(Payload):
+    """The cell asks the requester a question: the case waits for their answer (announced beside the
+    decision ``information-requested``, which keeps the audit trail; this one is for notifications)."""
+
+    case_id: str
+    request_id: str
+    cell: Cell
+    question: str
+    asked_by: str
+    asked_at: datetime
 
 
 class DecisionRecordedV1(Payload):

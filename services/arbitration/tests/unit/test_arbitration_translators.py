@@ -29,3 +29,17 @@ def test_an_automatically_accepted_case_announces_its_opening_then_its_decision(
         case_id="r9", request_id="r9", cell="spot-science", mission="spot-6-7", decision="accepted",
         reason="automatic acceptance: within the free quota", decided_by="rule:small-archive", decided_at=NOW,
         accepted_area_km2=12.5)
+
+
+def test_a_question_to_the_requester_is_announced_as_a_decision_and_as_information_requested():
+    case = Case.open(request_id="r7", mission="pleiades", area_km2=40,
+                     requester={"user_id": "u", "entity_category": "scientific"}, at=NOW)
+    case.events.clear()
+    case.decide("information-requested", "Which season do you need?", "arbiter-2", NOW)
+    decided, asked = outgoing(case.events)
+    assert contract.DecisionRecordedV1.model_validate(decided.event.data).decision == "information-requested"
+    assert (asked.topic, asked.event.type, asked.event.subject) == (
+        contract.TOPIC, contract.INFORMATION_REQUESTED, "r7")
+    assert contract.InformationRequestedV1.model_validate(asked.event.data) == contract.InformationRequestedV1(
+        case_id="r7", request_id="r7", cell="pleiades-science", question="Which season do you need?",
+        asked_by="arbiter-2", asked_at=NOW)

@@ -9,7 +9,7 @@ from dinamis_common.messaging.outbox import Outgoing
 from dinamis_contracts import arbitration as contract
 from dinamis_contracts.base import Payload
 
-from arbitration_service.domain.model import CaseOpened, DecisionRecorded
+from arbitration_service.domain.model import CaseOpened, DecisionRecorded, InformationRequested
 
 
 def _wire(kind: str, subject: str, payload: Payload) -> Outgoing:
@@ -29,6 +29,12 @@ def decision_recorded(e: DecisionRecorded) -> Outgoing:
         reason=e.reason, decided_by=e.decided_by, decided_at=e.decided_at, accepted_area_km2=e.accepted_area_km2))
 
 
+def information_requested(e: InformationRequested) -> Outgoing:
+    return _wire(contract.INFORMATION_REQUESTED, e.request_id, contract.InformationRequestedV1(
+        case_id=e.case_id, request_id=e.request_id, cell=e.cell, question=e.question, asked_by=e.asked_by,
+        asked_at=e.asked_at))
+
+
 def outgoing(events: Iterable[object]) -> list[Outgoing]:
     out = []
     for event in events:
@@ -36,4 +42,6 @@ def outgoing(events: Iterable[object]) -> list[Outgoing]:
             out.append(case_opened(event))
         elif isinstance(event, DecisionRecorded):
             out.append(decision_recorded(event))
+        elif isinstance(event, InformationRequested):
+            out.append(information_requested(event))
     return out

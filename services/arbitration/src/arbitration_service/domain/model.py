@@ -83,6 +83,18 @@ class DecisionRecorded:
 
 
 @dataclass(frozen=True)
+class InformationRequested:
+    """The cell asked the requester a question (the decision ``information-requested``)."""
+
+    case_id: str
+    request_id: str
+    cell: str
+    question: str
+    asked_by: str
+    asked_at: datetime
+
+
+@dataclass(frozen=True)
 class Decision:
     """One decision, as recorded: never changed afterwards."""
 
@@ -150,7 +162,7 @@ class Case:
     decisions: list[Decision] = field(default_factory=list)
     history: list[Step] = field(default_factory=list)
     version: int = 0
-    events: list[CaseOpened | DecisionRecorded] = field(default_factory=list, repr=False)
+    events: list[CaseOpened | DecisionRecorded | InformationRequested] = field(default_factory=list, repr=False)
     kind: str = "tasking"  # archive or tasking (before issue 10 every request was a tasking)
     justification: str = ""
     funding_reference: str | None = None
@@ -241,6 +253,8 @@ class Case:
         self.history.append(Step(self.status, at, by, f"{decision}: {reason}" if reason else decision))
         self.events.append(DecisionRecorded(self.id, self.request_id, self.cell, self.mission, decision, reason, by,
                                             at, accepted_area_km2))
+        if decision == INFORMATION_REQUESTED:
+            self.events.append(InformationRequested(self.id, self.request_id, self.cell, reason, by, at))
         return recorded
 
     def information_provided(self, answer: str, by: str, at: datetime) -> None:
