@@ -161,3 +161,20 @@ def test_a_case_stored_before_issue_10_reads_as_a_standard_tasking():
     old = from_document(doc)
     assert (old.kind, old.priority, old.quote, old.scenes, old.offers) == (
         "tasking", "standard", None, [], {"delivered": [], "join": []})
+
+
+def test_an_expired_request_closes_its_waiting_case_and_a_decided_one_keeps_its_decision():
+    from arbitration_service.domain.errors import DecisionConflict
+
+    waiting = Case.open(request_id="r1", mission="pleiades", area_km2=50, requester={"entity_category": "scientific"},
+                        at=NOW)
+    assert waiting.expire(NOW) and waiting.status == "expired"
+    assert not waiting.expire(NOW)  # once
+    with pytest.raises(DecisionConflict, match="expired on 2026-05-01 00:00 UTC"):
+        waiting.decide("accepted", "late", "ana", NOW)
+    assert from_document(to_document(waiting)).status == "expired"
+    decided = Case.open(request_id="r2", mission="pleiades", area_km2=50, requester={"entity_category": "scientific"},
+                        at=NOW)
+    decided.decide("accepted", "fits", "ana", NOW)
+    assert decided.expire(NOW) and (decided.status, decided.decision.decision) == ("decided", "accepted")
+    assert decided.history[-1].note.startswith("the request expired")

@@ -1,5 +1,5 @@
 """The quota use cases and consumers on an in-memory repository: a hold per accepted decision
-(once, whatever the deliveries), a release per cancellation (also when it overtakes the
+(once, whatever the deliveries), a release per cancellation or expiry (also when it overtakes the
 acceptance), commits within the hold, and the burn-down of the current period."""
 
 from __future__ import annotations
@@ -11,16 +11,15 @@ from arbitration_service.domain.ledger import ExceedsHold, QuotaExceeded
 from arbitration_service.entrypoints.consumers import ledger as consumers
 from arbitration_service.service_layer import quotas
 from dinamis_common.messaging.envelope import CloudEvent
-from dinamis_contracts import arbitration, requests
+from dinamis_contracts import requests
 
 NOW = datetime(2026, 5, 4, 9, 30, tzinfo=UTC)
 
 
-def decided(case: str, decision: str, km2: float) -> CloudEvent:
-    data = arbitration.DecisionRecordedV1(case_id=case, request_id=case, cell="pleiades-science", mission="pleiades",
-                                          decision=decision, reason="ok", decided_by="arbiter-1", decided_at=NOW,
-                                          accepted_area_km2=km2)
-    return CloudEvent(type=arbitration.DECISION_RECORDED, source=arbitration.SOURCE, subject=case,
+def status_changed(request_id: str, status: str, previous: str = "accepted") -> CloudEvent:
+    data = requests.RequestStatusChangedV1(request_id=request_id, status=status, previous_status=previous,
+                                           cell="pleiades-science", changed_at=NOW)
+    return CloudEvent(type=requests.REQUEST_STATUS_CHANGED, source=requests.SOURCE, subject=request_id,
                       data=data.model_dump(mode="json"))
 
 
@@ -78,3 +77,15 @@ async def test_commits_spend_the_hold_and_never_more(q):
         await quotas.commit(q, "r-unknown", 1, 1, NOW)
     b = await quotas.release(q, "r1", "undelivered", NOW)
     assert (b.held_m2, b.committed_m2, b.released_m2, b.remaining_m2) == (0, 120_000_000, 180_000_000, 880_000_000)
+
+
+async def test_an_expired_request_releases_its_hold_once_and_other_moves_release_nothing(q):
+    releases = consumers.cancellations(q)
+    await quotas.hold(q, quotas.HoldQuota("r1", "pleiades-science", "pleiades", 300, NOW))
+    await deliver(releases, status_changed("r1", "ordered"))  # not an end: nothing released
+    assert (await quotas.burndown(q, "pleiades-science")).balances.held_m2 == 300_000_000
+    await deliver(releases, status_changed("r1", "expired"))
+    await deliver(releases, status_changed("r1", "expired"))  # delivered twice
+    b = (await quotas.burndown(q, "pleiades-science")).balances
+    assert (b.held_m2, b.released_m2) == (0, 300_000_000)
+    assert [(e.kind, e.case_id) for e in q.ledgers.published] == [("hold", "r1"), ("release", "r1")]

@@ -36,6 +36,7 @@ from requests_service.entrypoints.consumers import accounts as from_accounts
 from requests_service.entrypoints.consumers import arbitration as from_arbitration
 from requests_service.entrypoints.consumers import provisioning as from_provisioning
 from requests_service.entrypoints.consumers import tasking_index as pending_taskings
+from requests_service.service_layer import handlers
 from requests_service.service_layer.context import Requests, utcnow
 from requests_service.settings import Settings
 
@@ -78,8 +79,10 @@ def bootstrap(settings: Settings, span_exporter: SpanExporter | None = None) -> 
     retention = timedelta(seconds=settings.changes_retention_seconds)
     sweep = Periodic(lambda: tasking_index.sweep(utcnow() - retention, utcnow() - timedelta(days=1)),
                      settings.requests_sweep_seconds, "requests.sweep-pending-taskings")
-    runtime.on_start.append(sweep.start)
-    runtime.on_stop.append(sweep.stop)
+    expiry = Periodic(lambda: handlers.expire_overdue(ctx), settings.requests_expiry_seconds, "requests.expire-overdue")
+    for job in (sweep, expiry):
+        runtime.on_start.append(job.start)
+        runtime.on_stop.append(job.stop)
     return Container(settings, runtime, ctx, repository, entities, tasking_index)
 
 

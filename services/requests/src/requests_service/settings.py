@@ -17,6 +17,8 @@ class Settings(ServiceSettings):
     arbitration_url: str = Field(default="http://127.0.0.1:8004", description="the arbitration service (quota)")
     upstream_timeout_seconds: float = Field(default=5.0, gt=0, le=60,
                                             description="how long a call to the catalogue or arbitration may take")
+    requests_expiry_seconds: float = Field(default=300.0, gt=0, description="how often taskings whose window "
+                                           "ended before they were ordered are marked expired")
     requests_sweep_seconds: float = Field(default=3600.0, gt=0, description="how often the pending-tasking index "
                                           "forgets ended windows and removals older than the events' retention")
     # Limits and rules of intake, and the tariffs: each valid from a date (BRIEF.md; Airbus order limits).

@@ -65,6 +65,13 @@ class InMemoryRequests:
         return sorted(found, key=lambda r: r.submitted_at, reverse=True)[:limit]
 
 
+    async def overdue(self, now: datetime, limit: int) -> list[Request]:
+        from requests_service.domain.model import EXPIRABLE
+
+        due = [r for r in self.rows.values() if r.status in EXPIRABLE and r.expires_at and r.expires_at < now]
+        return [copy.deepcopy(r) for r in due[:limit]]
+
+
 class InMemoryEntities:
     def __init__(self) -> None:
         self.rows: dict[str, Entity] = {}

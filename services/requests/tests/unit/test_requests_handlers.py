@@ -316,3 +316,18 @@ async def test_an_action_racing_another_change_decides_again_on_the_newer_state(
     with pytest.raises(IllegalTransition, match="the request is accepted"):
         await provide_information(ctx, request_id, ALICE, "summer")
     assert published(repo, InformationProvided) == []
+
+
+async def test_the_expiry_sweep_expires_only_taskings_whose_window_ended_unordered(ctx, repo):
+    due, _ = await submit(ctx, cmd(body=tasking_body("due", start_days=3, days=7)))
+    later, _ = await submit(ctx, cmd(body=tasking_body("later", start_days=3, days=30)))
+    ordered, _ = await submit(ctx, cmd(body=tasking_body("ordered", start_days=3, days=7)))
+    stored = repo.rows[ordered.id]
+    stored.ordered("ord-1", NOW)
+    await repo.save(stored)
+    repo.published.clear()
+    after_window = dataclasses.replace(ctx, clock=lambda: NOW + timedelta(days=11))
+    assert await handlers.expire_overdue(after_window) == 1
+    assert [repo.rows[r.id].status for r in (due, later, ordered)] == ["expired", "submitted", "ordered"]
+    assert [(e.request_id, e.status) for e in repo.published] == [(due.id, "expired")]
+    assert await handlers.expire_overdue(after_window) == 0  # once

@@ -213,3 +213,31 @@ def test_a_tasking_too_close_to_its_window_cannot_be_cancelled_and_the_message_s
 def test_an_archive_request_has_no_window_deadline():
     r = new_request()
     assert r.cancel("plans changed", "alice", T0 + timedelta(days=400), 48)
+
+
+# -- expiry (issue 10) ---------------------------------------------------------------------------------
+def test_a_tasking_whose_window_ended_before_it_was_ordered_expires_and_stays_expired():
+    r = new_request(WINDOW)
+    r.review_opened("pleiades-science", at(1))
+    r.decided("accepted", "fits", 12.0, "pleiades-science", at(2))
+    assert not r.expire(WINDOW.window_end - timedelta(seconds=1))  # not yet
+    assert r.expire(WINDOW.window_end + timedelta(minutes=5))
+    assert (r.status, r.who_must_act, r.history[-1].by) == ("expired", None, "requests")
+    assert r.history[-1].note == "expired: its acquisition window ended on 2026-03-21T09:00+00:00 before it was ordered"
+    changed = [e for e in r.events if isinstance(e, StatusChanged)][-1]
+    assert (changed.previous, changed.status) == ("accepted", "expired")
+    r.events.clear()
+    r.ordered("ord-late", at(3) + timedelta(days=30))  # an order arriving after the expiry moves nothing
+    assert r.status == "expired" and r.events == []
+    assert not r.expire(WINDOW.window_end + timedelta(days=1))  # expiring again changes nothing
+    with pytest.raises(IllegalTransition, match="already expired: there is nothing left to cancel"):
+        r.cancel("too late", "alice", at(4))
+
+
+def test_an_ordered_tasking_or_an_archive_request_never_expires():
+    ordered = new_request(WINDOW)
+    ordered.decided("accepted", "", 12.0, "pleiades-science", at(1))
+    ordered.ordered("ord-1", at(2))
+    assert not ordered.expire(WINDOW.window_end + timedelta(days=1)) and ordered.status == "ordered"
+    archive = new_request()
+    assert archive.expires_at is None and not archive.expire(T0 + timedelta(days=4000))

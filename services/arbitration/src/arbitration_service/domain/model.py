@@ -47,6 +47,7 @@ class Status(StrEnum):
     AWAITING_INFORMATION = "awaiting-information"  # waits for the requester's answer
     DECIDED = "decided"  # finally decided
     CANCELLED = "cancelled"  # withdrawn by the requester
+    EXPIRED = "expired"  # a tasking whose window ended before it was ordered
 
 
 def route(mission: str, entity_category: str) -> str:
@@ -236,6 +237,9 @@ class Case:
             step = self.history[-1]
             raise DecisionConflict(f"request {self.request_id} was cancelled by its requester on "
                                    f"{step.at:%Y-%m-%d %H:%M} UTC: its case is closed")
+        if self.status is Status.EXPIRED:
+            raise DecisionConflict(f"request {self.request_id} expired on {self.history[-1].at:%Y-%m-%d %H:%M} UTC "
+                                   "(its acquisition window ended): its case is closed")
         if (done := self.final_decision) is not None:
             raise DecisionConflict(f"case {self.id} was already decided ({done.decision}) by {done.decided_by} on "
                                    f"{done.decided_at:%Y-%m-%d %H:%M} UTC; a decision is final and cannot be changed")
@@ -262,6 +266,18 @@ class Case:
         if self.status is Status.AWAITING_INFORMATION:
             self.status = Status.IN_REVIEW
         self.history.append(Step(self.status, at, by, f"information provided: {answer}"))
+
+    def expire(self, at: datetime) -> bool:
+        """The request expired (its tasking window ended before it was ordered): a case still waiting
+        closes; a decided one keeps its decision (its hold is released by the ledger's consumer).
+        ``False`` if it had closed so already."""
+        if self.status in (Status.CANCELLED, Status.EXPIRED):
+            return False
+        if self.status is not Status.DECIDED:
+            self.status = Status.EXPIRED
+        self.history.append(Step(self.status, at, "requests", "the request expired: its acquisition window ended "
+                                 "before it was ordered"))
+        return True
 
     def cancel(self, reason: str, by: str, at: datetime) -> bool:
         """The requester withdrew the request: the case closes. ``False`` if it was closed so already."""

@@ -23,7 +23,7 @@ from pymongo import ASCENDING, DESCENDING
 
 from requests_service.adapters.translators import outgoing, quote_v1
 from requests_service.domain.access import Listing
-from requests_service.domain.model import SERVICE, HistoryEntry, Request, Requester, Status
+from requests_service.domain.model import EXPIRABLE, SERVICE, HistoryEntry, Request, Requester, Status
 from requests_service.domain.quote import DeliveredOffer, JoinOffer, Offers, Quote
 from requests_service.domain.spec import Scene, Tasking
 
@@ -56,6 +56,7 @@ def to_document(r: Request) -> dict[str, Any]:
     doc["status"] = str(r.status)
     doc["owner_id"] = r.requester.user_id
     doc["entity_id"] = r.requester.entity_id
+    doc["expires_at"] = r.expires_at if r.status in EXPIRABLE else None  # what the expiry sweep looks for
     doc["scenes"] = [{"item_id": s.item_id, "aoi": _text(s.aoi), "area_km2": s.area_km2, "acquired_at": s.acquired_at,
                       "platform": s.platform} for s in r.scenes]
     doc["tasking"] = {k: getattr(r.tasking, k) for k in _TASKING} if r.tasking else None
@@ -101,6 +102,7 @@ class MongoRequestRepository:
 
     async def ensure_indexes(self) -> None:
         await self.store.ensure_indexes()
+        await self.store.collection.create_index([("expires_at", ASCENDING)], name="expires_at")
         for key in ("owner_id", "entity_id", "cell"):
             await self.store.collection.create_index([(key, ASCENDING), ("submitted_at", DESCENDING)],
                                                      name=f"{key}_recent")
@@ -129,6 +131,11 @@ class MongoRequestRepository:
                                         applied=applied_event)
         request.events.clear()
         return saved
+
+    async def overdue(self, now: datetime, limit: int) -> list[Request]:
+        # ``expires_at`` is set only while the request can still expire: one range on one field
+        cursor = self.store.collection.find({"expires_at": {"$lt": now}}, {"outbox": 0}).limit(limit)
+        return [from_document(d) async for d in cursor]
 
     async def list_for(self, listing: Listing, limit: int, before: datetime | None) -> list[Request]:
         # top-level equality: FerretDB pushes it down (not a dotted path)

@@ -1,7 +1,12 @@
 """A request for imagery and its life, as its requester follows it.
 
     submitted → in_review ⇄ information_requested → accepted | partially_accepted | rejected → ordered
-    (any status before ordered and not rejected) → cancelled
+      → acquiring → delivered → closed
+    (any status before ordered and not rejected) → cancelled (the requester) | expired (a tasking whose
+    window ended before it was ordered); ordered or acquiring → failed (provisioning)
+
+``acquiring``, ``delivered``, ``closed`` and ``failed`` are announced by provisioning (its issue);
+this service moves a request to them as to ``ordered``.
 
 **What is asked** (issue 10): an archive request (Airbus archive scenes, each clipped) or a tasking
 (an area, a window, limits on cloud and incidence, a mode and a priority), why (``justification``),
@@ -13,8 +18,9 @@ tasking request without a window, a justification or a quote.
 ``cancel_tasking_before_window_hours`` (the intake rules in force) before its window starts.
 
 **How the status moves.** Each status belongs to a *stage*: submitted (0), review (1: in_review,
-information_requested), decided (2: accepted, partially_accepted, rejected), ordered (3).
-``cancelled`` is final. An upstream event moves the request when
+information_requested), decided (2: accepted, partially_accepted, rejected), ordered (3), acquiring
+(4), delivered (5), closed (6). ``cancelled``, ``expired`` and ``failed`` end the request: nothing moves
+it out of them. An upstream event moves the request when
 
 * it leads to a later stage than the current one, or
 * it is the cell's question (decision ``information-requested``) while the request is in review.
@@ -55,7 +61,12 @@ class Status(StrEnum):
     PARTIALLY_ACCEPTED = "partially_accepted"
     REJECTED = "rejected"
     ORDERED = "ordered"
+    ACQUIRING = "acquiring"
+    DELIVERED = "delivered"
+    CLOSED = "closed"
     CANCELLED = "cancelled"
+    FAILED = "failed"
+    EXPIRED = "expired"
 
 
 _STAGE = {
@@ -66,7 +77,14 @@ _STAGE = {
     Status.PARTIALLY_ACCEPTED: 2,
     Status.REJECTED: 2,
     Status.ORDERED: 3,
+    Status.ACQUIRING: 4,
+    Status.DELIVERED: 5,
+    Status.CLOSED: 6,
 }
+ENDED = frozenset({Status.CANCELLED, Status.EXPIRED, Status.FAILED})  # nothing moves a request out of these
+_ENDING = {Status.CANCELLED: "cancellation", Status.EXPIRED: "expiry", Status.FAILED: "failure"}
+EXPIRABLE = frozenset({Status.SUBMITTED, Status.IN_REVIEW, Status.INFORMATION_REQUESTED, Status.ACCEPTED,
+                       Status.PARTIALLY_ACCEPTED})  # not ordered yet
 
 DECISION_STATUS = {
     "accepted": Status.ACCEPTED,
@@ -84,8 +102,13 @@ WHO_MUST_ACT: dict[Status, Party | None] = {
     Status.ACCEPTED: "operator",
     Status.PARTIALLY_ACCEPTED: "operator",
     Status.ORDERED: "airbus",
+    Status.ACQUIRING: "airbus",
+    Status.DELIVERED: None,  # the imagery is in the catalogue: the requester downloads it
+    Status.CLOSED: None,
     Status.REJECTED: None,
     Status.CANCELLED: None,
+    Status.FAILED: None,
+    Status.EXPIRED: None,
 }
 
 SERVICE = "requests"  # ``by`` of a step nobody in particular made
@@ -208,8 +231,10 @@ class Request:
 
     # -- the rule ------------------------------------------------------------------------------
     def _moves_to(self, status: Status) -> bool:
-        if self.status is Status.CANCELLED:
+        if self.status in ENDED:
             return False
+        if status in ENDED:
+            return True
         if _STAGE[status] > _STAGE[self.status]:
             return True
         return self.status is Status.IN_REVIEW and status is Status.INFORMATION_REQUESTED
@@ -226,8 +251,8 @@ class Request:
         if self._moves_to(status):
             self._become(status, at, note, by)
         else:
-            if self.status is Status.CANCELLED:
-                note += " (after the cancellation: the request stays cancelled)"
+            if self.status in ENDED:
+                note += f" (after the {_ENDING[self.status]}: the request stays {self.status})"
             self._record_late(HistoryEntry(status, at, note, by))
 
     # -- what other services announce ----------------------------------------------------------
@@ -274,10 +299,10 @@ class Request:
         before its window starts). ``False``: it is cancelled already."""
         if self.status is Status.CANCELLED:
             return False
-        if self.status is Status.ORDERED:
-            raise IllegalTransition("already ordered: it can no longer be cancelled")
-        if self.status is Status.REJECTED:
-            raise IllegalTransition("already rejected: there is nothing left to cancel")
+        if self.status in (Status.ORDERED, Status.ACQUIRING, Status.DELIVERED, Status.CLOSED):
+            raise IllegalTransition(f"already {self.status}: it can no longer be cancelled")
+        if self.status in (Status.REJECTED, Status.EXPIRED, Status.FAILED):
+            raise IllegalTransition(f"already {self.status}: there is nothing left to cancel")
         if self.tasking is not None:
             until = self.tasking.window_start - timedelta(hours=tasking_before_window_hours)
             if at > until:
@@ -286,6 +311,20 @@ class Request:
                     f"window starts, i.e. until {until.isoformat(timespec='minutes')}: it is too late to cancel it")
         self.events.append(RequestCancelled(self.id, reason, by, at))
         self._become(Status.CANCELLED, at, f"cancelled: {reason}", by)
+        return True
+
+    @property
+    def expires_at(self) -> datetime | None:
+        """When it expires if not ordered by then: the end of a tasking's window (an archive: never)."""
+        return self.tasking.window_end if self.tasking is not None else None
+
+    def expire(self, at: datetime) -> bool:
+        """A tasking whose window ended before it was ordered: nothing can be acquired any more (its
+        hold, if accepted, is released by arbitration). ``False``: not (or no longer) due."""
+        if self.status not in EXPIRABLE or self.expires_at is None or self.expires_at > at:
+            return False
+        self._become(Status.EXPIRED, at, f"expired: its acquisition window ended on "
+                     f"{self.expires_at.isoformat(timespec='minutes')} before it was ordered", SERVICE)
         return True
 
     def is_requester(self, user_id: str) -> bool:

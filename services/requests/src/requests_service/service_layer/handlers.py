@@ -130,6 +130,23 @@ async def cancel(ctx: Requests, request_id: str, actor: Actor, reason: str) -> R
     return await _requester_acts(ctx, request_id, actor, "cancel it", act)
 
 
+async def expire_overdue(ctx: Requests, limit: int = 200, attempts: int = 5) -> int:
+    """Expire the taskings whose window ended before they were ordered (run every few minutes by the
+    service); how many expired now. A replica moving one meanwhile makes ``save`` refuse: it is read
+    again, and expires only if still due."""
+    expired = 0
+    for found in await ctx.requests.overdue(ctx.clock(), limit):
+        request: Request | None = found
+        for _ in range(attempts):
+            if request is None or not request.expire(ctx.clock()):
+                break
+            if await ctx.requests.save(request):
+                expired += 1
+                break
+            request = await ctx.requests.get(found.id)
+    return expired
+
+
 async def visible_request(ctx: Requests, request_id: str, actor: Actor) -> Request:
     """The request, if the actor may read it (``domain.access``); otherwise as if it did not exist."""
     found = await ctx.requests.get(request_id)

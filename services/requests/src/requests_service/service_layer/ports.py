@@ -28,6 +28,9 @@ class RequestRepository(Protocol):
     async def list_for(self, listing: Listing, limit: int, before: datetime | None) -> list[Request]:
         """The requests ``listing`` names, newest first, submitted before ``before``."""
 
+    async def overdue(self, now: datetime, limit: int) -> list[Request]:
+        """Requests that can still expire and whose ``expires_at`` is before ``now`` (at most ``limit``)."""
+
 
 class EntityDirectory(Protocol):
     """The entities this service has learnt from the accounts events (its own read model)."""

@@ -1,8 +1,9 @@
 """From the requests events (group ``arbitration.cases``): a case opens for each submitted request
 (with what the cell needs of it: kind, priority, justification, the frozen quote and its offers),
 goes back to review when the requester answers the cell's question, and closes when the request is
-cancelled. Each event is applied once (``applied=event.id``); an event about a request that has no
-case here can never succeed, and is dead-lettered at once."""
+cancelled or expires (a tasking whose window ended before it was ordered). Each event is applied
+once (``applied=event.id``); an event about a request that has no case here can never succeed, and
+is dead-lettered at once."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from arbitration_service.service_layer import handlers
 from arbitration_service.service_layer.context import Arbitration
 
 GROUP = "arbitration.cases"  # upstream: requests
+EXPIRED = "expired"
 
 
 def handler(ctx: Arbitration) -> Handler:
@@ -42,6 +44,11 @@ def handler(ctx: Arbitration) -> Handler:
     async def cancelled(p: contract.RequestCancelledV1, event: CloudEvent) -> None:
         await apply(p.request_id, event, lambda c: c.cancel(p.reason, p.cancelled_by, p.cancelled_at))
 
-    return dispatch({contract.REQUEST_SUBMITTED: (contract.RequestSubmittedV1, submitted),
+    async def status_changed(p: contract.RequestStatusChangedV1, event: CloudEvent) -> None:
+        if p.status == EXPIRED:  # the only status this service learns from the requests service's moves
+            await apply(p.request_id, event, lambda c: c.expire(p.changed_at))
+
+    return dispatch({contract.REQUEST_STATUS_CHANGED: (contract.RequestStatusChangedV1, status_changed),
+                     contract.REQUEST_SUBMITTED: (contract.RequestSubmittedV1, submitted),
                      contract.INFORMATION_PROVIDED: (contract.InformationProvidedV1, answered),
                      contract.REQUEST_CANCELLED: (contract.RequestCancelledV1, cancelled)})
