@@ -13,6 +13,22 @@ shorter side of a minimum rotated rectangle, it sees a thin part of a wide outli
 each part must hold a disc of ``min_width_km`` somewhere, i.e. can be imaged as one strip at least
 that wide. A MultiPolygon's every part must be that wide.
 
+**GeoJSON strictly as RFC 7946**, read before shapely sees it (:func:`parse_area`):
+- members: ``type``, ``coordinates`` and an optional ``bbox`` (4 or 6 finite numbers, checked and then
+  dropped: the stored area is ``{type, coordinates}`` only, its rings by the right-hand rule: outline
+  counter-clockwise, holes clockwise). ``crs`` is refused with a message (RFC 7946
+  has no ``crs``: coordinates are WGS 84); any other member is refused by name. Nothing unknown is stored
+  or announced.
+- a position is 2 or 3 finite numbers (booleans are not numbers), longitude in [-180, 180], latitude in
+  [-90, 90]; an altitude is accepted and dropped (areas are measured on the ellipsoid's surface).
+- a ring has at least 4 positions and its last repeats its first: an unclosed ring is refused, never
+  closed for the caller (shapely would close it silently).
+- **the antimeridian**: an edge whose longitudes are more than 180° apart crosses it (RFC 7946 §3.1.9).
+  Such a ring is refused with a message asking for a MultiPolygon split at ±180°. So every area kept here
+  is one where a planar reading in longitude/latitude (shapely, the tasking index, offers, the catalogue's
+  search) and the geodesic reading (pyproj, whose edges are the shortest way) agree on which side is
+  inside, and the area is measured the same way everywhere.
+
 **Tasking windows**: the window starts at least ``tasking_min_lead_days`` after now, lasts at least
 ``tasking_min_window_days`` and at most ``tasking_max_window_days``.
 """
@@ -23,6 +39,7 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 import shapely
@@ -50,15 +67,14 @@ def _parts(geom: BaseGeometry) -> list[BaseGeometry]:
     return list(getattr(geom, "geoms", [geom]))
 
 
-def _vertex_count(geom: BaseGeometry) -> int:
-    return sum(len(p.exterior.coords) - 1 + sum(len(i.coords) - 1 for i in p.interiors) for p in _parts(geom))
-
-
 def geodesic_area_km2(geom: BaseGeometry) -> float:
-    """The area on the WGS 84 ellipsoid, km² (0 for an empty geometry)."""
+    """The area on the WGS 84 ellipsoid, km² (0 for an empty geometry). The rings are oriented first
+    (outline counter-clockwise, holes clockwise): pyproj sums the signed areas of the rings, so a hole
+    drawn the same way round as its outline (RFC 7946 lets readers accept either) would be added, not
+    taken away."""
     if geom.is_empty:
         return 0.0
-    return abs(_GEOD.geometry_area_perimeter(geom)[0]) / 1e6
+    return abs(_GEOD.geometry_area_perimeter(shapely.orient_polygons(geom))[0]) / 1e6
 
 
 def _at(x: float, y: float) -> str:
@@ -94,24 +110,119 @@ def width_km(part: BaseGeometry) -> float:
     return 2 * radius_line.length / 1000
 
 
+MEMBERS = frozenset({"type", "coordinates", "bbox"})
+CRS_REFUSED = ("has a crs member: GeoJSON (RFC 7946) has none, its coordinates are always WGS 84 longitude, "
+               "latitude; remove crs and give the coordinates in WGS 84")
+
+
+def _name(key: Any) -> str:
+    text = str(key)
+    return repr(text if len(text) <= 40 else text[:40] + "…")
+
+
+def _position(value: Any, where: str, field: str) -> tuple[float, float]:
+    """One RFC 7946 position as (longitude, latitude) floats, or :class:`InvalidAoi` saying where."""
+    if not isinstance(value, list | tuple) or len(value) not in (2, 3):
+        raise InvalidAoi(f"{field} coordinates are not valid: {where} must be a position [longitude, latitude] "
+                         "(2 numbers, or 3 with an altitude)")
+    for number in value:
+        if isinstance(number, bool) or not isinstance(number, int | float):
+            raise InvalidAoi(f"{field} coordinates are not valid: {where} holds {type(number).__name__}; "
+                             "a position holds numbers only")
+        if isinstance(number, float) and not math.isfinite(number):
+            raise InvalidAoi(f"{field} coordinates are not valid: {where} holds {number}; "
+                             "coordinates must be finite numbers")
+    lon, lat = value[0], value[1]
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise InvalidAoi(f"{field} coordinates must be [longitude, latitude] with longitude in [-180, 180] "
+                         f"and latitude in [-90, 90]: {where} is out of range")
+    return float(lon), float(lat)
+
+
+def _ring(value: Any, where: str, field: str) -> list[list[float]]:
+    """A closed linear ring (RFC 7946 §3.1.6) that does not cross the antimeridian, as [lon, lat] lists."""
+    if not isinstance(value, list | tuple):
+        raise InvalidAoi(f"{field} coordinates are not valid: {where} must be a ring (a list of positions)")
+    if len(value) < 4:
+        raise InvalidAoi(f"{field} coordinates are not valid: {where} has {len(value)} positions; a ring needs at "
+                         "least 4, the last equal to the first")
+    ring = [_position(p, f"{where}[{i}]", field) for i, p in enumerate(value)]
+    if ring[0] != ring[-1] or list(value[0]) != list(value[-1]):
+        raise InvalidAoi(f"{field} ring {where} is not closed: its last position {list(value[-1])} must repeat its "
+                         f"first {list(value[0])} (RFC 7946 §3.1.6); nothing is closed for you: add it")
+    for i, ((x0, y0), (x1, y1)) in enumerate(pairwise(ring)):
+        if abs(x1 - x0) > 180:
+            raise InvalidAoi(f"{field} crosses the antimeridian between {where}[{i}] ({_at(x0, y0)}) and "
+                             f"{where}[{i + 1}] ({_at(x1, y1)}): split it at longitude 180 into a MultiPolygon "
+                             "with one part on each side (RFC 7946 §3.1.9)")
+    return [[x, y] for x, y in ring]
+
+
+def _polygon(value: Any, where: str, field: str) -> list[list[list[float]]]:
+    if not isinstance(value, list | tuple) or not value:
+        raise InvalidAoi(f"{field} coordinates are not valid: {where} must be a non-empty list of rings "
+                         "(the outline first, then its holes)")
+    return [_ring(r, f"{where}[{i}]", field) for i, r in enumerate(value)]
+
+
+def _declared_vertices(coordinates: Any, depth: int) -> int:
+    """The vertices the coordinates hold (a ring's closing position not counted), counted on the lists
+    alone before any position is read; what is not a list counts 0 (the strict reading refuses it)."""
+    if not isinstance(coordinates, list | tuple):
+        return 0
+    if depth == 0:
+        return max(len(coordinates) - 1, 0)
+    return sum(_declared_vertices(c, depth - 1) for c in coordinates)
+
+
+def parse_area(geojson: Any, field: str = "aoi", max_vertices: int = 999) -> dict[str, Any]:
+    """``geojson`` read strictly as an RFC 7946 Polygon or MultiPolygon (see the module's notes):
+    ``{type, coordinates}`` with [lon, lat] floats, or :class:`InvalidAoi` naming the field, the place
+    and what to change."""
+    if not isinstance(geojson, dict):
+        raise InvalidAoi(f"{field} must be a GeoJSON Polygon or MultiPolygon object")
+    if "crs" in geojson:
+        raise InvalidAoi(f"{field} {CRS_REFUSED}")
+    kind = geojson.get("type")
+    if kind not in ("Polygon", "MultiPolygon"):
+        raise InvalidAoi(f"{field} must be a GeoJSON Polygon or MultiPolygon, not {kind!r}"[:200])
+    if unknown := sorted(set(geojson) - MEMBERS, key=str):
+        raise InvalidAoi(f"{field} has members a {kind} does not have: {', '.join(map(_name, unknown[:5]))}; "
+                         "only type, coordinates and bbox are accepted")
+    if "bbox" in geojson and geojson["bbox"] is not None:
+        bbox = geojson["bbox"]
+        if (not isinstance(bbox, list | tuple) or len(bbox) not in (4, 6)
+                or any(isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) for v in bbox)):
+            raise InvalidAoi(f"{field}.bbox must be 4 finite numbers [west, south, east, north] (or 6 with "
+                             "altitudes); leave it out if unsure")
+    coordinates = geojson.get("coordinates")
+    if isinstance(coordinates, list | tuple) and not coordinates:
+        raise InvalidAoi(f"{field} is empty: give at least one ring of 4 positions (the last equal to the first)")
+    if not isinstance(coordinates, list | tuple):
+        raise InvalidAoi(f"{field} coordinates are not a valid {kind}: a list of "
+                         f"{'rings' if kind == 'Polygon' else 'polygons'} is expected")
+    if (n := _declared_vertices(coordinates, 1 if kind == "Polygon" else 2)) > max_vertices:
+        raise InvalidAoi(f"{field} has {n} vertices; at most {max_vertices} are accepted: simplify it")
+    try:
+        if kind == "Polygon":
+            parsed: list[Any] = _polygon(coordinates, "coordinates", field)
+        else:
+            parsed = [_polygon(p, f"coordinates[{i}]", field) for i, p in enumerate(coordinates)]
+    except InvalidAoi as exc:
+        if str(exc).startswith(f"{field} coordinates are not valid:"):
+            raise InvalidAoi(str(exc).replace("are not valid:", f"are not a valid {kind}:", 1)) from None
+        raise
+    return {"type": kind, "coordinates": parsed}
+
+
 def check_area(geojson: Any, rules: IntakeRules, field: str = "aoi", *, minimum: bool = True) -> Area:
     """The area, checked and measured, or :class:`InvalidAoi` naming ``field`` and what to do.
-    ``minimum=False`` skips the minimum area and width (a scene's clip is checked after clipping)."""
-    kind = geojson.get("type") if isinstance(geojson, dict) else None
-    if kind not in ("Polygon", "MultiPolygon"):
-        raise InvalidAoi(f"{field} must be a GeoJSON Polygon or MultiPolygon, not {kind!r}")
-    try:
-        geom = shape(geojson)
-    except (ValueError, TypeError, IndexError, KeyError, AttributeError) as exc:
-        raise InvalidAoi(f"{field} coordinates are not a valid {kind}: {exc}") from exc
+    ``minimum=False`` skips the minimum area and width (a scene's clip is checked after clipping).
+    What is kept (``Area.geojson``) is the strict reading, ``{type, coordinates}``, never the caller's
+    object."""
+    geom = shape(parse_area(geojson, field, rules.max_vertices))
     if geom.is_empty:
         raise InvalidAoi(f"{field} is empty: give at least one ring of 4 positions (the last equal to the first)")
-    minx, miny, maxx, maxy = geom.bounds
-    if not all(math.isfinite(v) for v in geom.bounds) or minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
-        raise InvalidAoi(f"{field} coordinates must be [longitude, latitude] with longitude in [-180, 180] "
-                         "and latitude in [-90, 90]")
-    if (n := _vertex_count(geom)) > rules.max_vertices:
-        raise InvalidAoi(f"{field} has {n} vertices; at most {rules.max_vertices} are accepted: simplify it")
     if not geom.is_valid:
         raise InvalidAoi(_invalid_reason(geom, field))
     area = geodesic_area_km2(geom)
@@ -120,7 +231,8 @@ def check_area(geojson: Any, rules: IntakeRules, field: str = "aoi", *, minimum:
                          "split it into several requests")
     if minimum:
         check_size(geom, area, rules, field)
-    return Area(geom, geojson, round(area, 3))
+    geom = shapely.orient_polygons(geom)  # kept by the right-hand rule (RFC 7946 §3.1.6), as every reader expects
+    return Area(geom, to_geojson(geom), round(area, 3))
 
 
 def check_size(geom: BaseGeometry, area_km2: float, rules: IntakeRules, field: str = "aoi") -> None:
