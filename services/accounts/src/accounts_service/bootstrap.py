@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from dinamis_common.background import Periodic
 from dinamis_common.messaging.outbox import AggregateStore
 from dinamis_common.runtime import Runtime
 from dinamis_contracts import accounts, requests, topics
@@ -21,6 +22,7 @@ from accounts_service.adapters.repository import MAILS, MongoCertificates, Mongo
 from accounts_service.domain import errors
 from accounts_service.entrypoints.api import certificates, documents, entities, me, subscriptions, users
 from accounts_service.entrypoints.consumers import activity, own_events
+from accounts_service.service_layer import leftovers
 from accounts_service.service_layer.context import Accounts, Rules
 from accounts_service.service_layer.ports import CertificateIssuer, IdentityProvider
 from accounts_service.settings import Settings
@@ -63,7 +65,8 @@ def bootstrap(settings: Settings, span_exporter: SpanExporter | None = None, *,
         identity=keycloak,
         rules=Rules(portal_url=settings.portal_url, verification_ttl=timedelta(hours=settings.verification_link_hours),
                     subscription_ttl=timedelta(hours=settings.verification_link_hours),
-                    acceptance_ttl=timedelta(days=settings.acceptance_link_days)))
+                    acceptance_ttl=timedelta(days=settings.acceptance_link_days),
+                    unconfirmed_expiry=timedelta(hours=settings.unconfirmed_expiry_hours)))
     activity_store = runtime.store("entity_activity")
 
     runtime.publishes(accounts.ENTITY_TOPIC, accounts.USER_TOPIC, accounts.DOCUMENT_TOPIC)
@@ -84,8 +87,9 @@ def bootstrap(settings: Settings, span_exporter: SpanExporter | None = None, *,
         if identity is None:
             await keycloak.close()
 
-    runtime.on_start.extend([publish_shipped_documents, start_mails])
-    runtime.on_stop.append(stop)
+    expiry = Periodic(lambda: leftovers.sweep(ctx), settings.leftovers_sweep_seconds, "accounts.expire-unconfirmed")
+    runtime.on_start.extend([publish_shipped_documents, start_mails, expiry.start])
+    runtime.on_stop.extend([expiry.stop, stop])
     return Container(settings, runtime, ctx, activity_store,
                      (entity_repo, user_repo, document_repo, certificate_store, activity_store))
 

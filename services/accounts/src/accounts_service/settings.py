@@ -1,7 +1,7 @@
 from pathlib import Path
 
 from dinamis_common.settings import ServiceSettings
-from pydantic import Field
+from pydantic import Field, model_validator
 
 
 class Settings(ServiceSettings):
@@ -28,5 +28,17 @@ class Settings(ServiceSettings):
     certificate_trust_files: list[Path] = []
     certificate_timestamp_url: str | None = Field(default=None, description="RFC 3161 TSA (PAdES B-T)")
 
-    verification_link_hours: int = 24
-    acceptance_link_days: int = 14
+    verification_link_hours: float = Field(default=24, gt=0)
+    acceptance_link_days: float = Field(default=14, gt=0)
+    # anonymous leftovers: an account request or a subscription never confirmed (address not
+    # validated, entity never described) is deleted this long after it was made, by a sweep
+    # every ``leftovers_sweep_seconds``
+    unconfirmed_expiry_hours: float = Field(default=48, gt=0)
+    leftovers_sweep_seconds: float = Field(default=3600, gt=0)
+
+    @model_validator(mode="after")
+    def _expiry_outlives_links(self) -> "Settings":
+        if self.unconfirmed_expiry_hours < self.verification_link_hours:
+            raise ValueError("UNCONFIRMED_EXPIRY_HOURS must be at least VERIFICATION_LINK_HOURS: a request "
+                             "is not deleted while its link still works")
+        return self

@@ -62,6 +62,12 @@ class Store:
         self.rows[item.id] = copy.deepcopy(item)
         return True
 
+    def _expire(self, unconfirmed, created_before) -> int:
+        gone = [i for i, item in self.rows.items() if unconfirmed(item) and item.created_at < created_before]
+        for i in gone:
+            del self.rows[i]
+        return len(gone)
+
     def types(self) -> list[str]:
         return [e.type.split(".accounts.")[1] for e in self.events]
 
@@ -83,6 +89,9 @@ class Entities(Store):
     async def find_by_siren(self, siren):
         return [copy.deepcopy(e) for e in self.rows.values() if e.identifier and e.identifier.siren == siren]
 
+    async def expire_unconfirmed(self, created_before):
+        return self._expire(lambda e: e.status in ("email-pending", "describing"), created_before)
+
 
 class Users(Store):
     def __init__(self) -> None:
@@ -93,6 +102,12 @@ class Users(Store):
 
     async def of_entity(self, entity_id, limit=500):
         return [copy.deepcopy(u) for u in self.rows.values() if u.entity_id == entity_id][:limit]
+
+    async def by_email(self, email):
+        return next((copy.deepcopy(u) for u in self.rows.values() if u.email == email.strip().lower()), None)
+
+    async def expire_unconfirmed(self, created_before):
+        return self._expire(lambda u: u.status == "email-pending", created_before)
 
 
 class Documents:

@@ -4,6 +4,8 @@ and kept in an audit trail, linked identities, enrolment after a federation sign
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from accounts_service.domain.access import Actor
 from accounts_service.domain.errors import Conflict, InvalidInput, LinkInvalid, NotAllowed, NotFound
@@ -50,9 +52,26 @@ async def test_accounts_open_only_in_an_approved_entity_and_once_per_address(ctx
     with pytest.raises(Conflict, match="not an approved DINAMIS member"):
         await members.request(ctx, "bob@ville-exemple.fr", "Bob", "G", pending)
     approved = await journey.approved("c2@ville-exemple.fr", identifier="21340172201779")
-    await members.request(ctx, "bob@ville-exemple.fr", "Bob", "G", approved)
-    with pytest.raises(Conflict, match=r"bob@ville-exemple\.fr exists already"):
-        await members.request(ctx, "BOB@ville-exemple.fr", "Bob", "G", approved)
+    first = await members.request(ctx, "bob@ville-exemple.fr", "Bob", "G", approved)
+    again = await members.request(ctx, "BOB@ville-exemple.fr", "Bob", "G", approved)  # no 409 naming the address
+    assert again.id != first.id and again.status == first.status == "email-pending"
+    assert [u.id for u in ctx.users.rows.values() if u.email == "bob@ville-exemple.fr"] == [first.id]
+    # still pending: a new link, to the address only, replaces the first one
+    with pytest.raises(LinkInvalid):
+        await members.verify_email(ctx, again.id, journey.token("bob@ville-exemple.fr"))  # the made-up id
+    old_link = re.search(r"token=([\w-]+)", journey.mails_to("bob@ville-exemple.fr")[0].body)[1]
+    with pytest.raises(LinkInvalid):
+        await members.verify_email(ctx, first.id, old_link)
+    await members.verify_email(ctx, first.id, journey.token("bob@ville-exemple.fr"))
+
+    await members.request(ctx, "bob@ville-exemple.fr", "Bob", "G", approved)  # validated: told by e-mail
+    told = journey.mails_to("bob@ville-exemple.fr")[-1]
+    assert "has an account already" in told.body and "token=" not in told.body
+
+
+async def test_an_unknown_account_id_is_answered_as_an_invalid_link(ctx, journey):
+    with pytest.raises(LinkInvalid, match="not valid"):
+        await members.verify_email(ctx, "0190aaaa-0000-7000-8000-000000000000", "x" * 43)
 
 
 async def test_a_replayed_or_foreign_link_does_not_validate_an_account(ctx, journey):
@@ -130,13 +149,16 @@ async def test_nobody_gives_themselves_a_role(ctx, journey):
     assert (await members.load(ctx, user.id)).roles == ["user"]
 
 
-async def test_nobody_gives_themselves_a_role_even_before_the_identity_provider_knows_them(ctx, journey):
+async def test_an_account_is_its_owners_by_subject_never_by_e_mail(ctx, journey):
     entity_id = await journey.approved()
     user = await asked(ctx, journey, entity_id)
     await members.activate(ctx, user.id, correspondent_of(entity_id))  # not synced to Keycloak yet
-    me = Actor("kc-not-synced", "bob", entity_id, frozenset({"user", "admin"}), email="BOB@ville-exemple.fr")
-    with pytest.raises(NotAllowed, match="own roles"):
-        await members.change_roles(ctx, user.id, ["user", "operator"], [], "promotion", me)
+    stranger = Actor("kc-someone-else", "bob@ville-exemple.fr", None, frozenset({"user"}))
+    with pytest.raises(NotAllowed):
+        await members.visible_user(ctx, user.id, stranger)  # same address in their profile: not the owner
+    await members.sync_identity(ctx, user.id)
+    owner = Actor((await members.load(ctx, user.id)).keycloak_id, "whatever", None, frozenset({"user"}))
+    assert (await members.visible_user(ctx, user.id, owner)).id == user.id
 
 
 async def test_linked_theia_identity_is_recorded_once(ctx, journey, record):
@@ -162,10 +184,21 @@ async def test_a_federation_sign_in_enrols_the_person_in_the_entity_of_their_sir
     enrolled = await members.enrol_from_federation(ctx, agent)
     again = await members.enrol_from_federation(ctx, agent)
     assert enrolled.id == again.id and (enrolled.entity_id, enrolled.status, enrolled.roles) == (
-        entity_id, "active", ["user"])
-    assert "agent@ville-exemple.fr" in journey.mails_to("corr@ville-exemple.fr")[-1].body
+        entity_id, "requested", [])  # pending until the correspondent activates them
+    told = journey.mails_to("corr@ville-exemple.fr")[-1].body
+    assert "agent@ville-exemple.fr" in told and "federation" in told and "activate or refuse" in told
+    pushed = len(ctx.identity.pushed)
+    await members.sync_identity(ctx, enrolled.id)
+    assert len(ctx.identity.pushed) == pushed  # no role, no entity in Keycloak while pending
+    await members.activate(ctx, enrolled.id, correspondent_of(entity_id))
     await members.sync_identity(ctx, enrolled.id)
     assert ctx.identity.pushed[-1][1:] == ("active", ("user",), "institutional")
+
+    # another establishment of the same SIREN (same first nine digits) is not this entity
+    ctx.identity.records["kc-sibling"] = record("kc-sibling", siret="21340172201779", linked={"federation": "s"},
+                                                email="s@ville-exemple.fr")
+    with pytest.raises(NotFound, match="no approved DINAMIS entity for SIRET 21340172201779"):
+        await members.enrol_from_federation(ctx, Actor("kc-sibling", "s", None, frozenset()))
 
     ctx.identity.records["kc-stranger"] = record("kc-stranger", siret="55203253400646", linked={"federation": "x"},
                                                  email="x@elsewhere.example.org")

@@ -8,6 +8,13 @@ claims, the realm roles), so replaying an account's events converges. Keycloak u
 failing (5xx, 408, 429) raises ``IdentityProviderUnavailable``, an ``OSError``: the consumer does
 not acknowledge the event and retries it until Keycloak answers, so no change is lost. A refusal
 (other 4xx, e.g. 409: the e-mail belongs to another Keycloak user) raises ``IdentityRefused``.
+
+It never adopts a Keycloak user it did not create. A user it creates gets the user name
+``dinamis-<account id>`` (deterministic: a retry after a crash finds its own creation again, and no
+sign-in through a federation or THEIA can come with that name); people sign in with their e-mail
+(the realm's ``loginWithEmailAllowed``). An account whose e-mail already belongs to another Keycloak
+user (``duplicateEmailsAllowed`` is off) is refused, with the reason kept on the account for an
+administrator to resolve; it is never merged into that user, who keeps their roles and attributes.
 """
 
 from __future__ import annotations
@@ -25,6 +32,11 @@ FEDERATION = "federation"
 
 class IdentityProviderUnavailable(ConnectionError):
     pass
+
+
+def username_of(user: User) -> str:
+    """The Keycloak user name this adapter gives the account it creates (reserved: see above)."""
+    return f"dinamis-{user.id}"
 
 
 def _message(r: httpx.Response) -> str:
@@ -79,23 +91,36 @@ class KeycloakIdentityProvider:
         return f"/admin/realms/{self.realm}{path}"
 
     async def _find(self, user: User) -> str | None:
+        """The Keycloak user of this account: the one recorded (by its id, a federation sign-in's
+        own), else the one this adapter made for it (by its reserved user name); never another."""
         if user.keycloak_id:
             r = await self._send("GET", self._admin(f"/users/{user.keycloak_id}"), ok404=True)
             if r.status_code == 200:
                 return user.keycloak_id
         found = (await self._send("GET", self._admin("/users"),
-                                  params={"username": user.email.lower(), "exact": "true"})).json()
+                                  params={"username": username_of(user), "exact": "true"})).json()
         return found[0]["id"] if found else None
 
+    async def _create(self, body: dict[str, Any], user: User) -> str:
+        try:
+            created = await self._send("POST", self._admin("/users"), json=body)
+        except IdentityRefused as refused:
+            if " 409 " in str(refused):
+                raise IdentityRefused(
+                    f"the e-mail {user.email} already belongs to another Keycloak user, which DINAMIS did not "
+                    "create: it is not taken over; an administrator removes or renames that user (or the "
+                    "person asks with another address)") from refused
+            raise
+        return created.headers["location"].rstrip("/").rsplit("/", 1)[1]
+
     async def push(self, user: User, entity_kind: str | None) -> tuple[str, bool]:
-        body = {"username": user.email.lower(), "email": user.email.lower(), "emailVerified": True,
+        body = {"username": username_of(user), "email": user.email.lower(), "emailVerified": True,
                 "firstName": user.first_name, "lastName": user.last_name, "enabled": user.status == ACTIVE,
                 "attributes": {"entity_id": [user.entity_id] if user.entity_id else [],
                                "entity_category": [entity_kind] if entity_kind else [], "cells": list(user.cells)}}
         kid = await self._find(user)
         if kid is None:
-            created = await self._send("POST", self._admin("/users"), json=body)
-            kid = created.headers["location"].rstrip("/").rsplit("/", 1)[1]
+            kid = await self._create(body, user)
         else:
             current = (await self._send("GET", self._admin(f"/users/{kid}"))).json()
             attributes = {**(current.get("attributes") or {}), **body["attributes"]}

@@ -9,9 +9,10 @@ RNA, one account per e-mail) is kept by unique indexes, on FerretDB as on MongoD
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from dinamis_common.messaging.outbox import AggregateStore, Outgoing
+from dinamis_common.messaging.outbox import AggregateStore, Outgoing, pending
 from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
 from uuid6 import uuid7
@@ -19,7 +20,8 @@ from uuid6 import uuid7
 from accounts_service.adapters import translators
 from accounts_service.adapters.documents import entity_document, entity_from, user_document, user_from
 from accounts_service.domain.documents import LegalDocument
-from accounts_service.domain.entity import Entity
+from accounts_service.domain.entity import DESCRIBING, EMAIL_PENDING, Entity
+from accounts_service.domain.user import EMAIL_PENDING as USER_EMAIL_PENDING
 from accounts_service.domain.user import User
 from accounts_service.service_layer.ports import Mail, StoredCertificate
 
@@ -49,6 +51,23 @@ class _Aggregates:
 
     async def ensure_indexes(self) -> None:
         await self.store.ensure_indexes()
+
+
+    async def _expire(self, status: str, created_before: datetime) -> int:
+        """Deletes the aggregates in ``status`` created before then, with their change records
+        (their e-mail addresses and names); one with a change still to relay (an e-mail not sent
+        yet) or that moved meanwhile (version guard) stays for the next sweep."""
+        expired = 0
+        query = {"status": status, "created_at": {"$lt": created_before}}
+        for doc in await self.collection.find(query, {"_id": 1, "version": 1}).limit(500).to_list():
+            waiting = {"aggregate": doc["_id"], "$or": [{pending(f): True} for f in self.store.effects]}
+            if await self.store.changes.find_one(waiting, {"_id": 1}) is not None:
+                continue
+            gone = await self.collection.delete_one({"_id": doc["_id"], "version": doc["version"]})
+            if gone.deleted_count:
+                await self.store.changes.delete_many({"aggregate": doc["_id"]})
+                expired += 1
+        return expired
 
 
 class MongoEntities(_Aggregates):
@@ -90,6 +109,9 @@ class MongoEntities(_Aggregates):
     async def find_by_siren(self, siren: str) -> list[Entity]:
         return [entity_from(d) async for d in self.collection.find({"siren": siren}, {"changes": 0})]
 
+    async def expire_unconfirmed(self, created_before: datetime) -> int:
+        return sum([await self._expire(status, created_before) for status in (EMAIL_PENDING, DESCRIBING)])
+
 
 class MongoUsers(_Aggregates):
     async def ensure_indexes(self) -> None:
@@ -118,6 +140,13 @@ class MongoUsers(_Aggregates):
     async def by_keycloak_id(self, keycloak_id: str) -> User | None:
         doc = await self.collection.find_one({"keycloak_id": keycloak_id})
         return user_from(doc) if doc else None
+
+    async def by_email(self, email: str) -> User | None:
+        doc = await self.collection.find_one({"email": email.strip().lower()})
+        return user_from(doc) if doc else None
+
+    async def expire_unconfirmed(self, created_before: datetime) -> int:
+        return await self._expire(USER_EMAIL_PENDING, created_before)
 
     async def of_entity(self, entity_id: str, limit: int = 500) -> list[User]:
         cursor = self.collection.find({"entity_id": entity_id}, {"changes": 0})

@@ -14,17 +14,16 @@ class Actor:
     username: str  # for the audit trail
     entity_id: str | None
     roles: frozenset[str]
-    email: str = ""
 
     @property
     def is_admin(self) -> bool:
         return "admin" in self.roles
 
-    def is_account(self, keycloak_id: str | None, email: str) -> bool:
-        """Whether this actor is the person of that account: by the identity provider's id, or
-        by e-mail while the account is not yet known there (no timing window for self-service)."""
-        return (keycloak_id is not None and keycloak_id == self.subject) or \
-            (bool(self.email) and self.email.lower() == email.lower())
+    def is_account(self, keycloak_id: str | None) -> bool:
+        """Whether this actor is the person of that account: by the identity provider's immutable
+        id (the token's ``sub``) only. Never by the token's ``email`` claim, which a person may edit
+        in their Keycloak profile: an account not yet known to Keycloak is nobody's until it is."""
+        return keycloak_id is not None and keycloak_id == self.subject
 
 
 def must_be_admin(actor: Actor) -> None:

@@ -180,6 +180,9 @@ class Entity:
                 raise InvalidInput(f"a {' or '.join(s.upper() for s in cat.identifier_schemes)} is required")
             identifier = parse_identifier(d.identifier_scheme or cat.identifier_schemes[0], d.identifier,
                                           cat.identifier_schemes)
+        if d.legal_representative.email.strip().lower() == self.correspondent.email.strip().lower():
+            raise InvalidInput("the legal representative accepts with their own e-mail address, to which their "
+                               "link is sent: give theirs, not the correspondent's")
         if cat.needs_contract and not d.contract_reference.strip():
             raise InvalidInput("a private company working for a public actor gives the contract reference")
         if cat.needs_partner:

@@ -94,6 +94,24 @@ class User:
         user.events.append(UserActivated(by, now))
         return user
 
+    @classmethod
+    def federated(cls, user_id: str, email: str, first_name: str, last_name: str, entity_id: str,
+                  keycloak_id: str, now: datetime) -> User:
+        """A person whose organisation's federation vouched for their address and SIRET: their
+        request waits for the entity's correspondent like any other (no e-mail to validate)."""
+        user = cls(user_id, email.strip().lower(), first_name.strip(), last_name.strip(), entity_id, now,
+                   status=REQUESTED, keycloak_id=keycloak_id)
+        user.events.append(UserRequested(now))
+        return user
+
+    def renew_verification(self, now: datetime, ttl: timedelta) -> None:
+        """Asked again before validating: a new link replaces the old one."""
+        if self.status != EMAIL_PENDING:
+            raise Conflict("this e-mail address is already validated")
+        link, token = Link.issue(VERIFY, now, ttl)
+        self.links[VERIFY] = link
+        self.events.append(EmailVerificationRequested(self.email, self.name, token))
+
     def verify_email(self, token: str, now: datetime) -> None:
         use_link(self.links, VERIFY, token, now)
         if self.status != EMAIL_PENDING:

@@ -52,9 +52,10 @@ async def token_claims(principal: CurrentPrincipal) -> TokenClaims:
 
 
 async def actor(principal: CurrentPrincipal) -> Actor:
+    """The caller, known by the token's ``sub``; the ``email`` claim is never read (editable by its owner)."""
     claims = principal.claims
     return Actor(principal.subject, _text(claims, "preferred_username") or principal.subject,
-                 _text(claims, "entity_id"), principal.roles, _text(claims, "email") or "")
+                 _text(claims, "entity_id"), principal.roles)
 
 
 async def origin(request: Request) -> Origin:

@@ -32,6 +32,9 @@ class Rules:
     verification_ttl: timedelta = timedelta(hours=24)
     subscription_ttl: timedelta = timedelta(hours=24)
     acceptance_ttl: timedelta = timedelta(days=14)
+    # an account request or a subscription whose address was never validated (or whose entity was
+    # never described) is deleted this long after it was made; longer than the links it was sent
+    unconfirmed_expiry: timedelta = timedelta(hours=48)
 
 
 @dataclass

@@ -64,11 +64,13 @@ def for_user(user: User, portal: str, correspondents: Iterable[str] = ()) -> lis
             mails.append(_validation(e, "ask for a DINAMIS account",
                                      _link(portal, "/account/verify", user=user.id, token=e.token)))
         elif isinstance(e, ev.UserRequested):
+            how = (" signed in through their organisation's federation, which says they belong to your entity, and"
+                   if "federation" in user.linked else "")
             mails.extend(Mail(to, f"DINAMIS: {user.name} asks for an account", (
-                f"{user.name} <{user.email}> asks for a DINAMIS account in your entity. As its correspondent, "
+                f"{user.name} <{user.email}>{how} asks for a DINAMIS account in your entity. As its correspondent, "
                 f"activate or refuse it:\n\n  {portal.rstrip('/')}/entity/members?user={user.id}"))
                 for to in _unique(correspondents))
-        elif isinstance(e, ev.UserActivated) and e.by.startswith("federation:"):
+        elif isinstance(e, ev.UserActivated) and e.by.startswith("federation:"):  # accounts enrolled before
             mails.extend(Mail(to, f"DINAMIS: {user.name} joined your entity", (
                 f"{user.name} <{user.email}> signed in through their organisation's federation, which says they "
                 f"belong to your entity, and now has a DINAMIS account. If that is wrong, deactivate it:\n\n  "
@@ -86,6 +88,17 @@ def for_user(user: User, portal: str, correspondents: Iterable[str] = ()) -> lis
                 + (f" (cells: {', '.join(user.cells)})" if user.cells else "")
                 + f".\nReason: {e.reason}\nThey apply from your next sign-in.")))
     return [_signed(m) for m in mails]
+
+
+def already_known(user: User, entity_name: str, portal: str) -> Mail:
+    """To the owner of an address someone asked an account for, which has one already."""
+    state = {"requested": "waits for its entity's correspondent to activate it",
+             "active": "is active", "inactive": "was deactivated (its entity's correspondent can reactivate it)"}
+    return _signed(Mail(user.email, "DINAMIS: an account was asked for with your address", (
+        f"Hello {user.name},\n\nSomeone (you, perhaps) asked for a DINAMIS account in {entity_name} with this "
+        f"address. It has an account already, which {state.get(user.status, user.status)}: nothing new was made.\n\n"
+        f"If you forgot your password, choose a new one from the sign-in page at {portal}. If you did not ask, "
+        "ignore this e-mail.")))
 
 
 def _validation(e: ev.EmailVerificationRequested, purpose: str, link: str) -> Mail:

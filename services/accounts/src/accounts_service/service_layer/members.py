@@ -10,9 +10,9 @@ from uuid6 import uuid7
 
 from accounts_service.domain.access import Actor, may_manage_members, must_be_admin
 from accounts_service.domain.entity import APPROVED
-from accounts_service.domain.errors import Conflict, NotAllowed, NotFound
+from accounts_service.domain.errors import Conflict, LinkInvalid, NotAllowed, NotFound
 from accounts_service.domain.events import UserRequested
-from accounts_service.domain.user import ACTIVE, INACTIVE, User
+from accounts_service.domain.user import ACTIVE, EMAIL_PENDING, INACTIVE, VERIFY, User
 from accounts_service.service_layer import mails
 from accounts_service.service_layer.context import Accounts, retrying
 from accounts_service.service_layer.ports import IdentityRefused
@@ -63,11 +63,34 @@ async def request(ctx: Accounts, email: str, first_name: str, last_name: str, en
         raise Conflict(f"entity {entity_id} is not an approved DINAMIS member: accounts open once it is")
     user = User.request(str(uuid7()), email, first_name, last_name, entity_id, ctx.clock(),
                         ctx.rules.verification_ttl)
-    await ctx.users.add(user, mails.for_user(user, ctx.rules.portal_url))
-    return user
+    try:
+        await ctx.users.add(user, mails.for_user(user, ctx.rules.portal_url))
+    except Conflict:
+        await _known_address(ctx, user.email, entity_id)
+        user.events.clear()
+    return user  # the same answer whether or not the address was known: only its mailbox learns which
+
+
+async def _known_address(ctx: Accounts, email: str, entity_id: str) -> None:
+    """An account request for an address that has an account: its owner is told by e-mail (a new
+    validation link if that account still waits for one), and the caller learns nothing."""
+    async def attempt() -> bool | None:
+        existing = await ctx.users.by_email(email)
+        if existing is None:
+            return True  # swept meanwhile: nothing to tell
+        if existing.status == EMAIL_PENDING:
+            existing.renew_verification(ctx.clock(), ctx.rules.verification_ttl)
+            return True if await _save(ctx, existing) else None
+        entity = await ctx.entities.get(entity_id)
+        notice = mails.already_known(existing, entity.name if entity else entity_id, ctx.rules.portal_url)
+        return True if await ctx.users.save(existing, [notice]) else None
+
+    await retrying(attempt, "account request")
 
 
 async def verify_email(ctx: Accounts, user_id: str, token: str) -> User:
+    if await ctx.users.get(user_id) is None:  # as an invalid token: an account id proves nothing
+        raise LinkInvalid(f"this {VERIFY} link is not valid")
     return await change(ctx, user_id, lambda u: u.verify_email(token, ctx.clock()))
 
 
@@ -84,7 +107,7 @@ async def activate(ctx: Accounts, user_id: str, actor: Actor) -> User:
 async def deactivate(ctx: Accounts, user_id: str, reason: str, actor: Actor) -> User:
     def apply(user: User) -> None:
         may_manage_members(actor, user.entity_id)
-        if actor.is_account(user.keycloak_id, user.email):
+        if actor.is_account(user.keycloak_id):
             raise NotAllowed("you cannot deactivate your own account")
         user.deactivate(actor.username, reason, ctx.clock())
 
@@ -95,12 +118,12 @@ async def change_roles(ctx: Accounts, user_id: str, roles: list[str], cells: lis
                        actor: Actor) -> User:
     must_be_admin(actor)
     return await change(ctx, user_id, lambda u: u.change_roles(
-        roles, cells, actor.username, actor.is_account(u.keycloak_id, u.email), reason, ctx.clock()))
+        roles, cells, actor.username, actor.is_account(u.keycloak_id), reason, ctx.clock()))
 
 
 async def visible_user(ctx: Accounts, user_id: str, actor: Actor) -> User:
     user = await load(ctx, user_id)
-    if not actor.is_account(user.keycloak_id, user.email):
+    if not actor.is_account(user.keycloak_id):
         may_manage_members(actor, user.entity_id)
     return user
 
@@ -135,9 +158,11 @@ async def refresh_linked_identities(ctx: Accounts, actor: Actor) -> User:
 
 
 async def enrol_from_federation(ctx: Accounts, actor: Actor) -> User:
-    """A person who signed in through their organisation's federation joins the approved entity
-    whose SIRET (or SIREN) the federation asserts, as an active user; its correspondent is told
-    and may deactivate them. Idempotent: a second call returns the same account."""
+    """A person who signed in through their organisation's federation asks to join the approved
+    entity whose SIRET the federation asserts: exactly that SIRET (an establishment; never another
+    establishment of the same SIREN). The account waits (``requested``) until the entity's
+    correspondent activates it, as any account request does; the correspondent is told. Idempotent:
+    a second call returns the same account."""
     existing = await ctx.users.by_keycloak_id(actor.subject)
     if existing is not None:
         return existing
@@ -147,14 +172,13 @@ async def enrol_from_federation(ctx: Accounts, actor: Actor) -> User:
     siret = (record.attributes.get("siret") or [""])[0].replace(" ", "")
     if not siret:
         raise NotFound("the federation did not say which organisation you belong to (no SIRET)")
-    candidates = [e for e in await ctx.entities.find_by_siren(siret[:9]) if e.status == APPROVED]
-    exact = [e for e in candidates if e.identifier and e.identifier.value == siret]
-    entity = (exact or candidates or [None])[0]
-    if entity is None:
+    exact = [e for e in await ctx.entities.find_by_siren(siret[:9])
+             if e.status == APPROVED and e.identifier is not None and e.identifier.value == siret]
+    if not exact:
         raise NotFound(f"no approved DINAMIS entity for SIRET {siret}: your organisation subscribes first")
-    user = User.enrol(str(uuid.uuid5(_IDS, f"keycloak\x00{actor.subject}")), record.email, record.first_name,
-                      record.last_name, entity.id, ["user"], f"federation:{FEDERATION}", ctx.clock(),
-                      keycloak_id=actor.subject)
+    entity = exact[0]
+    user = User.federated(str(uuid.uuid5(_IDS, f"keycloak\x00{actor.subject}")), record.email, record.first_name,
+                          record.last_name, entity.id, actor.subject, ctx.clock())
     user.identity_linked(FEDERATION, record.linked[FEDERATION], ctx.clock())
     correspondents = [u.email for u in await ctx.users.of_entity(entity.id)
                       if u.status == ACTIVE and "correspondent" in u.roles]
@@ -176,8 +200,8 @@ async def enrol_correspondent(ctx: Accounts, entity_id: str) -> User | None:
 async def sync_identity(ctx: Accounts, user_id: str) -> None:
     """Keycloak made to match the account (at least once per account event; idempotent)."""
     user = await load(ctx, user_id)
-    if user.status not in (ACTIVE, INACTIVE) and not user.keycloak_id:
-        return  # nothing to create before activation
+    if user.status not in (ACTIVE, INACTIVE):
+        return  # nothing to create or grant before activation (a pending federation sign-in keeps no role)
     kind = (await load_entity(ctx, user.entity_id)).kind if user.entity_id else None
     try:
         keycloak_id, invited = await ctx.identity.push(user, kind)

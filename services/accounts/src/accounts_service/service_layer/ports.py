@@ -37,6 +37,10 @@ class EntityRepository(Protocol):
 
     async def by_identity_key(self, key: str) -> Entity | None: ...
 
+    async def expire_unconfirmed(self, created_before: datetime) -> int:
+        """Deletes subscriptions started before then whose correspondent never validated their
+        address or never described the entity (with what they left); how many."""
+
 
 class UserRepository(Protocol):
     async def add(self, user: User, mails: Sequence[Mail] = ()) -> bool:
@@ -47,6 +51,11 @@ class UserRepository(Protocol):
     async def save(self, user: User, mails: Sequence[Mail] = (), applied_event: str | None = None) -> bool: ...
 
     async def by_keycloak_id(self, keycloak_id: str) -> User | None: ...
+
+    async def by_email(self, email: str) -> User | None: ...
+
+    async def expire_unconfirmed(self, created_before: datetime) -> int:
+        """Deletes account requests made before then whose address was never validated; how many."""
 
     async def of_entity(self, entity_id: str, limit: int = 500) -> list[User]: ...
 

@@ -102,19 +102,42 @@ DEV_CLIENT_DOCUMENT = {
     "defaultClientScopes": [API_AUDIENCE, "basic", "profile", "email"], "attributes": {"access.token.lifespan": "3600"}}
 
 
+REALM_KINDS = ("development", "production")
+
+
+def realm_kind(profile: Profile) -> str:
+    """Which kind of realm the stack administers: ``DINAMIS_KEYCLOAK_REALM_KIND`` (``development`` /
+    ``production``), else ``development`` for the stack's own Keycloak (dev and test profiles) and
+    ``production`` for an external one. Only a development realm has development-only clients."""
+    kind = os.environ.get("DINAMIS_KEYCLOAK_REALM_KIND") or (
+        "production" if profile.external("keycloak") else "development")
+    if kind not in REALM_KINDS:
+        raise ValueError(f"DINAMIS_KEYCLOAK_REALM_KIND={kind!r}: choose one of {', '.join(REALM_KINDS)}")
+    return kind
+
+
+def development_clients(admin: Admin, realm: str, development: bool) -> None:
+    """The password-grant client exists in a development realm, and in no other (removed if found)."""
+    present = admin.client(DEV_CLIENT, realm)
+    if development and present is None:
+        admin.call("POST", f"/{realm}/clients", json=DEV_CLIENT_DOCUMENT)
+    elif not development and present is not None:
+        admin.call("DELETE", f"/{realm}/clients/{present['id']}")
+
+
 def apply_realm(profile: Profile) -> None:
-    """Create the realm from the file, with the development client, and the simulated providers;
-    when a file changed since, recreate its realm (development and test stacks only: their users
-    are development users, made again on demand). An external Keycloak's realm is only created
-    when missing, and it gets no simulated provider."""
+    """Create the realm from the file, with the development client in a development realm only, and
+    the simulated providers; when a file changed since, recreate its realm (development and test
+    stacks only: their users are development users, made again on demand). An external Keycloak's
+    realm is only created when missing, and it gets no simulated provider."""
     values = realm_values(profile)
     external = profile.external("keycloak") is not None
+    development = realm_kind(profile) == "development"
     with Admin(profile) as admin:
         apply_sims(admin, profile, values)
         admin.put_realm(fill(realm_file(profile), values), profile.path("keycloak", "realm.sha256"),
-                        replace=not external, extra=DEV_CLIENT_DOCUMENT)
-        if admin.client(DEV_CLIENT) is None:
-            admin.call("POST", f"/{REALM}/clients", json=DEV_CLIENT_DOCUMENT)
+                        replace=not external, extra=DEV_CLIENT_DOCUMENT if development else None)
+        development_clients(admin, REALM, development)
 
 
 # --- development users and their tokens -------------------------------------------------------
@@ -151,7 +174,11 @@ def ensure_user(admin: Admin, username: str, entity: str | None, category: str |
 
 def user_token(profile: Profile, username: str, entity: str | None, roles: list[str],
                category: str | None = "institutional", cells: list[str] | tuple[str, ...] = ()) -> str:
-    """A real Keycloak access token for a development user (created or updated first)."""
+    """A real Keycloak access token for a development user (created or updated first); a
+    development realm only."""
+    if realm_kind(profile) != "development":
+        raise RuntimeError("development users and tokens exist only in a development realm "
+                           "(DINAMIS_KEYCLOAK_REALM_KIND=development)")
     password = _secret(profile, "dev-user-password")
     with Admin(profile) as admin:
         ensure_user(admin, username, entity, category, roles, list(cells), password)
