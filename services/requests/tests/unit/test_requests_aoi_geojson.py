@@ -85,7 +85,7 @@ def test_a_hole_must_be_closed_too():
     assert "ring coordinates[1] is not closed" in refusal({"type": "Polygon", "coordinates": [RING, hole]})
     holed = check_area({"type": "Polygon", "coordinates": [RING, [*hole, hole[0]]]}, RULES)
     assert holed.area_km2 < check_area(polygon(), RULES).area_km2  # a hole drawn either way round is taken away
-    outline, kept_hole = holed.geojson["coordinates"][0]
+    outline, kept_hole = holed.geojson["coordinates"]
     assert LinearRing(outline).is_ccw and not LinearRing(kept_hole).is_ccw  # kept by the right-hand rule
 
 
