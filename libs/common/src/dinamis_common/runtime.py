@@ -239,13 +239,26 @@ class Runtime:
         return app
 
 
-def serve(app: Any, settings: ServiceSettings) -> None:
-    """Run one service's app in this process (the ``python -m <name>_service`` entry point).
+def server_config(app: Any, settings: ServiceSettings) -> uvicorn.Config:
+    """How a service's app is served (``serve``; tests serve it the same way in their own loop).
 
     Idle connections are kept ``http_keep_alive_seconds``, longer than the gateway's pool keeps
     them, so the gateway never sends on a connection the server is closing. No ``server`` header:
-    what runs is nobody's business, and a proxied answer then carries no second one."""
+    what runs is nobody's business, and a proxied answer then carries no second one. Forwarded
+    headers (``X-Forwarded-For`` / ``-Proto``) are believed only from ``forwarded_allow_ips``: by
+    default from nobody, not even a local process (uvicorn's own default trusts 127.0.0.1)."""
+    trusted = [ip.strip() for ip in settings.forwarded_allow_ips.split(",") if ip.strip()]
+    return uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_config=None,
+                          timeout_keep_alive=settings.http_keep_alive_seconds, server_header=False,
+                          timeout_graceful_shutdown=10, proxy_headers=bool(trusted),
+                          forwarded_allow_ips=trusted or None)
+
+
+def serve(app: Any, settings: ServiceSettings) -> None:
+    """Run one service's app in this process (the ``python -m <name>_service`` entry point), as
+    :func:`server_config` says."""
     configure_logging(settings.service_name, settings.log_level)
-    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None,
-                timeout_keep_alive=settings.http_keep_alive_seconds, server_header=False,
-                timeout_graceful_shutdown=10)
+    server = uvicorn.Server(server_config(app, settings))
+    server.run()
+    if not server.started:  # as uvicorn.run: a process whose start failed exits non-zero
+        raise SystemExit(3)

@@ -26,6 +26,10 @@ class ServiceSettings(BaseSettings):
     mongodb_database: str = ""
     postgres_dsn: str = "postgresql://dinamis@127.0.0.1:55432/dinamis"
 
+    # The proxies whose X-Forwarded-For / X-Forwarded-Proto the HTTP server believes (comma-separated
+    # addresses or networks, e.g. the ingress's); empty: nobody's, the peer's address is the client's.
+    forwarded_allow_ips: str = Field(default="", description="trusted proxies (X-Forwarded-*), none by default")
+
     otel_exporter_otlp_endpoint: str | None = None
     log_level: str = "INFO"
 
