@@ -6,7 +6,9 @@ and build every client from it in their composition root.
 
 from __future__ import annotations
 
-from pydantic import Field
+from urllib.parse import urlsplit
+
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -26,6 +28,9 @@ class ServiceSettings(BaseSettings):
     mongodb_database: str = ""
     postgres_dsn: str = "postgresql://dinamis@127.0.0.1:55432/dinamis"
 
+    # Where the platform is reached from outside (the gateway's public origin: scheme, host, port):
+    # every public link a service builds starts with it, never with a caller's Host or X-Forwarded-*.
+    public_url: str = Field(default="http://127.0.0.1:8000", description="the platform's public base URL")
     # The proxies whose X-Forwarded-For / X-Forwarded-Proto the HTTP server believes (comma-separated
     # addresses or networks, e.g. the ingress's); empty: nobody's, the peer's address is the client's.
     forwarded_allow_ips: str = Field(default="", description="trusted proxies (X-Forwarded-*), none by default")
@@ -41,6 +46,11 @@ class ServiceSettings(BaseSettings):
     auth_leeway_seconds: int = 30
 
     max_body_bytes: int = Field(default=1_048_576, description="largest request body accepted")
+    # A JSON body is read strictly before any handler sees it (dinamis_common.http.strict_input):
+    # nesting deeper than this, or one number written with more characters, is refused with 422.
+    max_json_depth: int = Field(default=32, ge=2, description="deepest nesting of a JSON request body")
+    max_json_number_chars: int = Field(default=40, ge=16,
+                                       description="longest number (characters) in a JSON request body")
     # Beyond this many requests in progress a service answers 503 with Retry-After at once
     # (probes excepted) rather than letting calls queue until clients give up: sized for a
     # 2-core machine, where more in flight only adds waiting.
@@ -62,6 +72,14 @@ class ServiceSettings(BaseSettings):
     changes_retention_seconds: int = Field(
         default=31 * 24 * 3600, description="how long applied changes (and so the ids of applied events) are kept: "
         "at least the topics' retention, so a replay from offset 0 changes nothing")
+
+    @field_validator("public_url")
+    @classmethod
+    def _origin_only(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.path.strip("/") or parts.query:
+            raise ValueError("PUBLIC_URL must be an origin such as https://dinamis.example.org")
+        return f"{parts.scheme}://{parts.netloc}"
 
     @property
     def database_name(self) -> str:

@@ -24,3 +24,25 @@ class UpstreamUnavailable(UpstreamError):
 
 class UpstreamTimeout(UpstreamError):
     """Sent, but no answer in time: 504 (it may still be applied, so it is not sent again)."""
+
+
+class RateLimited(GatewayError):
+    """Too many calls for one of the caller's counters: 429 with ``Retry-After``."""
+
+    def __init__(self, message: str, retry_after: int, limit: str) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.limit = limit
+
+
+class LimitsUnavailable(GatewayError):
+    """The counters of a sensitive route cannot be read, and that route is refused rather than let
+    through uncounted: 503 with ``Retry-After``."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class BodyTooLarge(GatewayError):
+    """A body larger than its route accepts: 413."""

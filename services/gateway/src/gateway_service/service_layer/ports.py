@@ -3,9 +3,11 @@ fake in unit tests)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
+
+from gateway_service.domain.limits import Count, Hit
 
 
 @dataclass(frozen=True)
@@ -44,4 +46,17 @@ class Upstream(Protocol):
     async def send(self, base_url: str, call: Call) -> Answer:
         """The answer's status and headers; raises :class:`NotSent`, :class:`Dropped` or
         :class:`NoAnswerInTime`."""
+        ...
+
+
+class CountersUnavailable(Exception):
+    """The shared counters could not be read or written in time."""
+
+
+class Counters(Protocol):
+    """Counters every gateway replica shares."""
+
+    async def add(self, hits: Sequence[Hit]) -> list[Count]:
+        """Adds one to each hit's counter (all at once) and returns the counts, in order; raises
+        :class:`CountersUnavailable`."""
         ...

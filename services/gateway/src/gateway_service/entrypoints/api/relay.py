@@ -27,8 +27,8 @@ async def relay(request: Request, ctx: Gateway, route: Route, access: AccessReco
         method=request.method,
         path=raw_path.decode("latin-1") if raw_path else route.path,
         query=request.scope.get("query_string", b""),
-        headers=to_upstream(request.headers.items(), request.state.request_id, request.url.scheme,
-                            request.client.host if request.client else None),
+        headers=to_upstream(request.headers.items(), request.state.request_id,
+                            request.client.host if request.client else None, ctx.public_scheme, ctx.public_host),
         body=await request.body(),
     )
     try:
