@@ -2,7 +2,7 @@
 with the filter, sort, fields and query extensions, and keyset paging by ``next`` links.
 
 Discovery is public, as on DINAMIS's catalogue: no token. Links are absolute, built from the
-request's host and scheme, which the gateway forwards.
+platform's public URL (``PUBLIC_URL``), whatever host the request names.
 """
 
 from __future__ import annotations
@@ -50,7 +50,8 @@ def _json(body: Any, status: int = 200, media_type: str = JSON) -> Response:
 
 
 def _root(request: Request) -> str:
-    return str(request.base_url).rstrip("/") + "/stac"
+    # the platform's public origin (PUBLIC_URL), never the caller's Host or X-Forwarded-* (link poisoning)
+    return request.app.state.runtime.settings.public_url + "/stac"
 
 
 def _link(rel: str, href: str, type_: str = JSON, **extra: Any) -> dict[str, Any]:
