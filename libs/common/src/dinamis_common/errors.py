@@ -1,16 +1,23 @@
 """One table from error types to HTTP status codes, installed once per service.
 
 ``libs/common`` knows no domain: each service passes its own table
-(``{QuotaExceeded: 409, NotFound: 404, ...}``). Every error answers JSON
-``{"error": <type>, "message": <text a person can act on>}``. Whatever no table maps is
-classified: a dependency outage answers 503 with ``Retry-After`` (never 500 or 400), an event too
-large to publish 413, one that is not JSON 422, anything else 500.
+(``{QuotaExceeded: 409, NotFound: 404, ...}``). Every error answers an RFC 9457 problem
+(``application/problem+json``): ``type`` (``about:blank``), ``title`` (the status's phrase), ``status``,
+``detail`` (text a person can act on), and, as before, ``error`` (the error's type) and ``message``
+(the same text as ``detail``); a validation error adds ``errors``: where and what, never the caller's
+input (``loc``, ``msg``, ``type``). Whatever no table maps is classified: a dependency outage answers 503
+with ``Retry-After`` (never 500 or 400), an event too large to publish 413, one that is not JSON 422,
+anything else 500 with no internal text. Problems are written in ASCII (``\\uXXXX`` escapes), so no
+text a caller sent (a lone surrogate, a NUL) can make the answer itself fail.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
 
 import httpx
 from aiokafka.errors import KafkaError
@@ -27,47 +34,76 @@ log = logging.getLogger(__name__)
 UNAVAILABLE_RETRY_AFTER_SECONDS = 2
 
 
-def _validation_message(exc: RequestValidationError) -> str:
+PROBLEM_JSON = "application/problem+json"
+
+
+class ProblemResponse(JSONResponse):
+    """An RFC 9457 problem, rendered in ASCII and refusing NaN (whatever it holds, it renders)."""
+
+    media_type = PROBLEM_JSON
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode("ascii")
+
+
+def problem(status: int, error: str, message: str, headers: Mapping[str, str] | None = None,
+            **extra: Any) -> ProblemResponse:
+    """The answer for every error: ``status``, ``error`` (a type name) and ``message`` (what to do)."""
+    try:
+        title = HTTPStatus(status).phrase
+    except ValueError:
+        title = "Error"
+    body = {"type": "about:blank", "title": title, "status": status, "detail": message, "error": error,
+            "message": message, **extra}
+    return ProblemResponse(body, status_code=status, headers=dict(headers or {}))
+
+
+def _where(err: Mapping[str, Any]) -> list[str | int]:
+    return [p if isinstance(p, int) and not isinstance(p, bool) else str(p) for p in err.get("loc", ())]
+
+
+def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    """Where and what, never the input nor the context (bytes, NaN, exceptions: not JSON, and the
+    caller's own text reflected)."""
+    return [{"loc": _where(err), "msg": str(err.get("msg", "")), "type": str(err.get("type", ""))}
+            for err in exc.errors()]
+
+
+def _validation_message(errors: list[dict[str, Any]]) -> str:
     parts = []
-    for err in exc.errors():
-        loc = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
-        parts.append(f"{loc or 'body'}: {err.get('msg')}")
+    for err in errors:
+        loc = ".".join(str(p) for p in err["loc"] if p != "body")
+        parts.append(f"{loc or 'body'}: {err['msg']}")
     return "; ".join(parts) or "invalid request"
 
 
 def install_error_handlers(app: FastAPI, table: Mapping[type[Exception], int]) -> None:
     async def mapped(_: Request, exc: Exception) -> JSONResponse:
         status = next(code for kind, code in table.items() if isinstance(exc, kind))
-        return JSONResponse({"error": type(exc).__name__, "message": str(exc)}, status_code=status)
+        return problem(status, type(exc).__name__, str(exc))
 
     for kind in table:
         app.add_exception_handler(kind, mapped)
 
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse(
-            {"error": "ValidationError", "message": _validation_message(exc), "details": exc.errors()},
-            status_code=422,
-        )
+        errors = _validation_errors(exc)
+        return problem(422, "ValidationError", _validation_message(errors), errors=errors)
 
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return JSONResponse(
-            {"error": "HTTPError", "message": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers
-        )
+        return problem(exc.status_code, "HTTPError", str(exc.detail), headers=exc.headers)
 
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:
         if isinstance(exc, EventTooLarge):
-            return JSONResponse({"error": "PayloadTooLarge", "message": str(exc)}, status_code=413)
+            return problem(413, "PayloadTooLarge", str(exc))
         if isinstance(exc, EventNotSerialisable):
-            return JSONResponse({"error": "ValidationError", "message": str(exc)}, status_code=422)
+            return problem(422, "ValidationError", str(exc))
         if failures.classify(exc) is failures.Failure.TRANSIENT:
             # a dependency (database, broker, identity provider) is away: nothing was stored, come back
             log.warning("dependency unavailable: %s: %s", type(exc).__name__, exc)
-            return JSONResponse({"error": "ServiceUnavailable",
-                                 "message": "a service this one depends on is unavailable; nothing was changed, "
-                                            "try again shortly"},
-                                status_code=503, headers={"retry-after": str(UNAVAILABLE_RETRY_AFTER_SECONDS)})
+            return problem(503, "ServiceUnavailable", "a service this one depends on is unavailable; nothing was "
+                           "changed, try again shortly", headers={"retry-after": str(UNAVAILABLE_RETRY_AFTER_SECONDS)})
         log.exception("unhandled error")
-        return JSONResponse({"error": "InternalError", "message": "internal error"}, status_code=500)
+        return problem(500, "InternalError", "internal error")
 
     app.add_exception_handler(RequestValidationError, invalid)
     app.add_exception_handler(StarletteHTTPException, http_error)

@@ -18,7 +18,7 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from dinamis_common.auth import JwksVerifier
-from dinamis_common.http import create_service_app
+from dinamis_common.http import InputLimits, create_service_app
 from dinamis_common.logging import configure_logging
 from dinamis_common.messaging.broker import (
     asyncapi,
@@ -220,7 +220,9 @@ class Runtime:
         app = create_service_app(title=title, telemetry=self.telemetry, lifespan=lifespan,
                                  readiness=lambda _: self.readiness(), error_table=error_table,
                                  max_body_bytes=self.settings.max_body_bytes,
-                                 max_in_flight=self.settings.max_in_flight)
+                                 max_in_flight=self.settings.max_in_flight,
+                                 input_limits=InputLimits(self.settings.max_json_depth,
+                                                          self.settings.max_json_number_chars))
         app.state.runtime = self
         app.state.verifier = self.verifier
         for key, value in state.items():
