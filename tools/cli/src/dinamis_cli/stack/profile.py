@@ -27,6 +27,12 @@ _PORTS = {
              "provisioning": 18005},
 }
 
+# The dev and test profiles' gateway counts every call (the code path is the production one) with limits
+# the demo, the flow tests and the benchmarks, all calling from 127.0.0.1, never reach; production keeps
+# the tight defaults of the gateway's Settings.
+DEV_RATE_LIMITS = {"RATE_LIMIT_IP": "1000000", "RATE_LIMIT_USER": "1000000", "RATE_LIMIT_MAIL_IP": "100000",
+                   "RATE_LIMIT_MAIL_ADDRESS": "1000", "RATE_LIMIT_CERTIFICATE_IP": "100000"}
+
 # The dev and test profiles accept an archive request within the free quota automatically, in every cell.
 DEV_AUTO_RULES = {cell: [{"name": "archive-within-free-quota", "kind": "archive-within-free-quota"}]
                   for cell in ("pleiades-science", "institutional", "spot-science")}
@@ -105,10 +111,13 @@ class Profile:
             "MONGODB_DATABASE": f"dinamis_{name}", "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
             "SMTP_FROM": os.environ.get("SMTP_FROM", "no-reply@dinamis.invalid"),
             "PORTAL_URL": self.service_url("gateway"),
+            "PUBLIC_URL": self.service_url("gateway"),  # public links (STAC) start with it, never a caller's Host
         }
         for server in REGISTRY:  # how to reach each server
             env.update(server.environment(self))
         env.update({f"{s.upper()}_URL": self.service_url(s) for s in SERVICES if s != "gateway"})
+        if name == "gateway":  # its rate-limit counters live in schema "gateway" of the stack's PostgreSQL
+            env.update(DEV_RATE_LIMITS)
         if name == "arbitration":  # the demo and the benchmarks flow without a person (production: no rule)
             env["ARBITRATION_AUTO_RULES"] = json.dumps(DEV_AUTO_RULES)
         if name == "accounts":  # it administers the realm's users through Keycloak's admin REST API
