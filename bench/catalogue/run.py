@@ -227,6 +227,7 @@ def main() -> None:
     figures["server"] = server_versions(ours_dsn)
     ours_port, ref_port, ref_api_port = 18090, 18091, 18092
     ours_env = {**profile.service_env("catalogue"), "POSTGRES_DSN": ours_dsn, "HTTP_PORT": str(ours_port),
+                "PUBLIC_URL": f"http://127.0.0.1:{ours_port}",  # its links (next pages) lead back to it
                 "KAFKA_NAMESPACE": "bench.", "LOG_LEVEL": "WARNING"}
     uvicorn = [str(python), "-m", "uvicorn", "stac_fastapi.pgstac.app:create_app", "--factory",
                "--log-level", "warning"]

@@ -13,6 +13,7 @@ import psycopg
 import pytest
 from dinamis_contracts import provisioning
 from dinamis_testkit.events import Publisher
+from dinamis_testkit.inprocess import free_port
 from dinamis_testkit.service import sandbox
 
 ITEMS = 3000
@@ -52,8 +53,11 @@ async def catalogue(servers, tmp_path_factory):
     assert report.added == ITEMS and not report.failed
 
     async with sandbox(servers, tmp_path_factory.mktemp("keys")) as box:
-        served = await box.serve("catalogue", catalogue_app, CatalogueSettings, postgres_dsn=dsn)
-        gateway = await box.serve("gateway", gateway_app, GatewaySettings, catalogue_url=served.url)
+        gateway_port = free_port()  # the platform's public URL: the catalogue's links lead to the gateway
+        served = await box.serve("catalogue", catalogue_app, CatalogueSettings, postgres_dsn=dsn,
+                                 public_url=f"http://127.0.0.1:{gateway_port}")
+        gateway = await box.serve("gateway", gateway_app, GatewaySettings, catalogue_url=served.url,
+                                  http_port=gateway_port, postgres_dsn=servers.postgres_dsn)
         orders = await box.publisher(provisioning.TOPIC)
         yield Catalogue(f"{gateway.url}/stac", items, dsn, served.url, box.keys, orders)
     with psycopg.connect(servers.postgres_dsn, autocommit=True) as conn:
