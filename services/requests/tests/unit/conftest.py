@@ -121,7 +121,7 @@ def priced(monkeypatch) -> list[tuple[str, str, str]]:
     a record of what was quoted for whom with which token."""
     asked: list[tuple[str, str, str]] = []
 
-    async def make_quote(ctx: Requests, spec: Any, actor: Any, token: str) -> Quote:
+    async def make_quote(ctx: Requests, spec: Any, actor: Any, token: str, category: str | None = None) -> Quote:
         asked.append((spec.kind, actor.subject, token))
         return Quote(area_km2=spec.area_km2, free_km2=spec.area_km2, over_quota_km2=0, billed_km2=0,
                      price_eur=Decimal("0.00"), payer="nobody", basis="within the free quota",

@@ -70,7 +70,7 @@ async def submit(ctx: Requests, cmd: SubmitRequest) -> tuple[Request, bool]:
     may_submit(entity, actor.entity_id, cmd.body.get("mission", ""))
     assert entity is not None  # may_submit refuses an unknown entity
     spec = await build_spec(ctx, cmd.body)
-    quote = await quotes.make_quote(ctx, spec, actor, cmd.token)
+    quote = await quotes.make_quote(ctx, spec, actor, cmd.token, entity.kind)
     requester = Requester(actor.subject, actor.entity_id, entity.kind)
     request = Request.submit(id=request_id, spec=spec, quote=quote, requester=requester, at=ctx.clock(),
                              fingerprint=fingerprint)

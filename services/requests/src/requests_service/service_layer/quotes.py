@@ -28,10 +28,12 @@ async def allowance(ctx: Requests, spec: RequestSpec, token: str, category: str)
     return await ctx.allowances.allowance(token, spec.mission, spec.kind, category)
 
 
-async def make_quote(ctx: Requests, spec: RequestSpec, actor: Actor, token: str) -> Quote:
-    """The quote of ``spec`` for the caller's entity (which may submit it: checked by the caller)."""
-    entity = await ctx.entities.get(actor.entity_id) if actor.entity_id else None
-    category = entity.kind if entity else "institutional"
+async def make_quote(ctx: Requests, spec: RequestSpec, actor: Actor, token: str, category: str | None = None) -> Quote:
+    """The quote of ``spec`` for the caller's entity (which may submit it: checked by the caller, who
+    gives its ``category`` when it has read the entity already)."""
+    if category is None:
+        entity = await ctx.entities.get(actor.entity_id) if actor.entity_id else None
+        category = entity.kind if entity else "institutional"
     found, offered = await asyncio.gather(allowance(ctx, spec, token, category), offers.find_offers(ctx, spec))
     now = ctx.clock()
     return quote(spec, category, found, ctx.tariff(now.date()), now, offered)
@@ -41,4 +43,5 @@ async def quote_body(ctx: Requests, body: dict[str, Any], actor: Actor, token: s
     """``POST /api/requests/quotes``: the same checks as a submission (eligibility, then the body), nothing stored."""
     entity = await ctx.entities.get(actor.entity_id) if actor.entity_id else None
     may_submit(entity, actor.entity_id, body.get("mission", ""))
-    return await make_quote(ctx, await build_spec(ctx, body), actor, token)
+    assert entity is not None  # may_submit refuses an unknown entity
+    return await make_quote(ctx, await build_spec(ctx, body), actor, token, entity.kind)
