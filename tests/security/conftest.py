@@ -58,3 +58,92 @@ def accounts_service(servers, tmp_path_factory) -> Callable[..., AbstractAsyncCo
             sink.close()
 
     return serve
+
+
+@dataclass
+class Upstream:
+    """A stand-in for every service behind a gateway: answers 200 to anything with what it was sent
+    (method, path, the headers it got) and keeps the list."""
+
+    url: str
+    seen: list[dict[str, Any]]
+
+
+@dataclass
+class Gateways:
+    """Gateway replicas served as ``python -m gateway_service`` serves one (``runtime.server_config``),
+    sharing one rate-limit schema of the real PostgreSQL; ``upstream`` behind them."""
+
+    urls: list[str]
+    upstream: Upstream
+    keys: Any  # development signing key and the JWKS the gateways trust
+    schema: str
+
+    def client(self, replica: int = 0, user: str | None = None, client_ip: str | None = None):
+        import httpx
+        from dinamis_testkit.devtokens import mint_token
+
+        headers = {"authorization": f"Bearer {mint_token(*self.keys, user=user, entity=None)}"} if user else {}
+        if client_ip:  # what a trusted proxy in front would say
+            headers["x-forwarded-for"] = client_ip
+        return httpx.AsyncClient(base_url=self.urls[replica], headers=headers, timeout=15)
+
+
+@pytest.fixture
+def gateways(servers, unique, tmp_path) -> Callable[..., AbstractAsyncContextManager[Gateways]]:
+    """``async with gateways(replicas=2, **settings) as gw:`` gateway replicas on free ports in front of
+    a recording upstream, counting in schema ``gw_<unique>`` (dropped after)."""
+    import asyncio
+
+    import psycopg
+    import uvicorn
+    from dinamis_common.runtime import server_config
+    from dinamis_testkit.devtokens import DEV_ISSUER, ensure_dev_keys
+    from dinamis_testkit.inprocess import free_port
+    from gateway_service.bootstrap import create_app
+    from gateway_service.settings import Settings
+    from starlette.applications import Starlette
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    @asynccontextmanager
+    async def start(replicas: int = 2, **overrides: Any) -> AsyncIterator[Gateways]:
+        keys, schema, seen = ensure_dev_keys(tmp_path / "keys"), f"gw_{unique}", []
+        async def record(request):  # a Starlette endpoint: no annotations to resolve
+            seen.append({"method": request.method, "path": request.url.path, "headers": dict(request.headers)})
+            return JSONResponse({"ok": True})
+
+        upstream_app = Starlette(routes=[Route("/{path:path}", record, methods=["GET", "POST", "PUT"])])
+
+        running: list[tuple[uvicorn.Server, asyncio.Task[None]]] = []
+
+        async def serve(config: uvicorn.Config) -> None:
+            server = uvicorn.Server(config)
+            task = asyncio.create_task(server.serve())
+            running.append((server, task))
+            while not server.started:
+                if task.done():
+                    raise RuntimeError("a server of the test did not start")
+                await asyncio.sleep(0.05)
+
+        up_port = free_port()
+        await serve(uvicorn.Config(upstream_app, host="127.0.0.1", port=up_port, log_config=None))
+        urls = []
+        try:
+            for _ in range(replicas):
+                settings = Settings(**{
+                    "http_port": free_port(), "postgres_dsn": servers.postgres_dsn, "rate_limit_schema": schema,
+                    "auth_jwks_url": f"file://{keys[1]}", "auth_issuer": DEV_ISSUER,
+                    **{f"{name}_url": f"http://127.0.0.1:{up_port}" for name in
+                       ("accounts", "catalogue", "requests", "arbitration", "provisioning")}, **overrides})
+                await serve(server_config(create_app(settings), settings))
+                urls.append(f"http://127.0.0.1:{settings.http_port}")
+            yield Gateways(urls, Upstream(f"http://127.0.0.1:{up_port}", seen), keys, schema)
+        finally:
+            for server, _ in running:
+                server.should_exit = True
+            await asyncio.gather(*(task for _, task in running), return_exceptions=True)
+            with psycopg.connect(servers.postgres_dsn, autocommit=True) as conn:
+                conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+    return start
