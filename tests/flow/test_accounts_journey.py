@@ -163,7 +163,8 @@ async def federation_login(profile, username: str) -> dict:
         return await portal.tokens(back["code"])
 
 
-async def test_a_public_agent_signing_in_through_the_federation_joins_the_entity_of_their_siret(running_stack):
+async def test_a_public_agent_signing_in_through_the_federation_joins_the_entity_of_their_siret_once_activated(
+        running_stack):
     stack, profile = running_stack.stack, running_stack.profile
     entity_id = running_stack.entities["institutional"]
     async with running_stack.client(running_stack.token("admin-fed", roles=("admin",))) as admin:
@@ -177,11 +178,16 @@ async def test_a_public_agent_signing_in_through_the_federation_joins_the_entity
     async with running_stack.client(first["access_token"]) as api:
         enrolled = await api.post("/api/accounts/me/enrolment")
         assert enrolled.status_code == 200, enrolled.text
-        assert (enrolled.json()["entity_id"], enrolled.json()["status"], enrolled.json()["roles"]) == (
-            entity_id, "active", ["user"])
+        # matched on the exact SIRET, the person waits for the entity's correspondent (issue 11)
+        assert (enrolled.json()["entity_id"], enrolled.json()["status"]) == (entity_id, "requested")
         assert enrolled.json()["linked_identities"] == {"federation": agent}
         again = await api.post("/api/accounts/me/enrolment")
         assert again.json()["user_id"] == enrolled.json()["user_id"]  # idempotent
+    assert "entity_id" not in claims((await federation_login(profile, agent))["access_token"])  # not yet a member
+    async with running_stack.client(running_stack.token("admin-fed", roles=("admin",))) as admin:
+        activated = await admin.post(f"/api/accounts/users/{enrolled.json()['user_id']}/activation")
+        assert (activated.status_code, activated.json()["status"], activated.json()["roles"]) == (
+            200, "active", ["user"]), activated.text
 
     for _ in range(50):  # the accounts service pushes the membership into Keycloak from its own event
         seen = claims((await federation_login(profile, agent))["access_token"])
