@@ -23,10 +23,14 @@ from catalogue_service.service_layer.context import Catalogue
 from catalogue_service.settings import Settings
 
 
-async def warm(conn) -> None:
-    """A new session compiles pgstac's PL/pgSQL on first use (tens of ms): pay it before a
-    request does."""
-    await conn.execute("SELECT (pgstac.search_query('{}'))._where")
+def configure(statement_timeout_ms: int):
+    async def warm(conn) -> None:
+        """A new session compiles pgstac's PL/pgSQL on first use (tens of ms): pay it before a
+        request does, then cut every later statement after ``statement_timeout_ms``."""
+        await conn.execute("SELECT (pgstac.search_query('{}'))._where")
+        await conn.execute("SELECT set_config('statement_timeout', %s, false)", (str(statement_timeout_ms),))
+
+    return warm
 
 
 @dataclass(frozen=True)
@@ -40,11 +44,15 @@ class Container:
 
 def bootstrap(settings: Settings, span_exporter: SpanExporter | None = None) -> Container:
     runtime = Runtime(settings, span_exporter, with_mongo=False, topics=topics)
-    pool = AsyncConnectionPool(settings.postgres_dsn, min_size=4, max_size=10, open=False, configure=warm,
-                               kwargs={"autocommit": True, "connect_timeout": 5,
+    pool = AsyncConnectionPool(settings.postgres_dsn, min_size=min(4, settings.postgres_pool_size),
+                               max_size=settings.postgres_pool_size, open=False,
+                               configure=configure(settings.postgres_statement_timeout_ms),
+                               timeout=settings.postgres_pool_timeout_seconds,
+                               kwargs={"autocommit": True, "connect_timeout": settings.postgres_connect_timeout_seconds,
                                        "options": "-c search_path=pgstac,public"})
     log = PostgresAcquisitions(pool)
-    ctx = Catalogue(stac=Pgstac(pool), acquisitions=log)
+    ctx = Catalogue(stac=Pgstac(pool), acquisitions=log, limits=settings.catalogue_limits,
+                    retry_after_seconds=settings.retry_after_seconds)
     runtime.subscribe(provisioning.TOPIC, from_provisioning.GROUP, from_provisioning.handler(ctx))
 
     async def open_store() -> None:

@@ -8,6 +8,9 @@ that is done here, faster (see ``hydration``).
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
@@ -16,6 +19,9 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
 from catalogue_service.adapters.hydration import hydrate
+from catalogue_service.service_layer.ports import IndexTimeout, IndexUnavailable, SearchRefused
+
+log = logging.getLogger(__name__)
 
 # Indexed as numbers so that filters and sorts on them use a B-tree (ANCHORS.md: the
 # France-wide sort by cloud went from 574 ms to 70 ms in the engine with these).
@@ -53,19 +59,40 @@ def prepare(dsn: str, collections: list[dict[str, Any]]) -> str:
     return version
 
 
+@asynccontextmanager
+async def translated(searching: bool = False) -> AsyncIterator[None]:
+    """The database's failures as the port's errors, none of its text in them: a statement cut by
+    the time-out, a database away (connection refused or lost, no connection free within the
+    pool's time-out) and, for a search, what pgstac could not evaluate."""
+    try:
+        yield
+    except psycopg.errors.QueryCanceled as exc:
+        log.warning("statement cut by the time-out: %s", str(exc).splitlines()[0] if str(exc) else "")
+        raise IndexTimeout("the search took longer than the catalogue allows") from exc
+    except (psycopg.OperationalError, psycopg.InterfaceError) as exc:  # PoolTimeout is an OperationalError
+        log.warning("PostgreSQL unavailable: %s: %s", type(exc).__name__, exc)
+        raise IndexUnavailable("the catalogue's database is unavailable") from exc
+    except psycopg.Error as exc:
+        if not searching:
+            raise
+        log.info("search refused by pgstac: %s: %s", type(exc).__name__, exc)
+        raise SearchRefused("the search could not be evaluated") from exc
+
+
 class Pgstac:
     def __init__(self, pool: AsyncConnectionPool) -> None:
         self.pool = pool
 
     async def _one(self, sql: str, *args: Any) -> Any:
-        async with self.pool.connection() as conn:
+        async with translated(), self.pool.connection() as conn:
             row = await (await conn.execute(sql, args)).fetchone()
             return row[0] if row else None
 
     async def search(self, body: dict[str, Any]) -> dict[str, Any]:
-        """pgstac's FeatureCollection for this search, its items hydrated here (see hydration)."""
+        """pgstac's FeatureCollection for this search, its items hydrated here (see hydration).
+        Raises IndexTimeout, IndexUnavailable or SearchRefused (the port's errors)."""
         body = {**body, "conf": {**(body.get("conf") or {}), "nohydrate": True}}
-        async with self.pool.connection() as conn:
+        async with translated(searching=True), self.pool.connection() as conn:
             row = await (await conn.execute("SELECT pgstac.search(%s)::text", (Jsonb(body),))).fetchone()
         result = orjson.loads(row[0])
         result["features"] = [hydrate(f) for f in result.get("features") or []]
@@ -86,7 +113,7 @@ class Pgstac:
         return await self._one("SELECT pgstac.get_queryables(%s::text)", cid)
 
     async def update_extents(self) -> None:
-        async with self.pool.connection() as conn:
+        async with translated(), self.pool.connection() as conn:
             await conn.execute("SELECT pgstac.update_collection_extents()")
 
     async def count(self) -> int:

@@ -10,6 +10,7 @@ from dinamis_common.http import require_roles
 from fastapi import Depends, Request
 
 from catalogue_service.domain.access import ACQUISITION_READERS, Actor
+from catalogue_service.domain.limits import SearchLimits
 from catalogue_service.service_layer.context import Catalogue
 from catalogue_service.service_layer.ports import StacIndex
 
@@ -20,6 +21,10 @@ async def context(request: Request) -> Catalogue:
 
 async def stac_index(request: Request) -> StacIndex:
     return (await context(request)).stac
+
+
+async def search_limits(request: Request) -> SearchLimits:
+    return (await context(request)).limits
 
 
 def actor(principal: Principal) -> Actor:
@@ -33,4 +38,5 @@ async def acquisition_reader(
 
 Ctx = Annotated[Catalogue, Depends(context)]
 Stac = Annotated[StacIndex, Depends(stac_index)]
+Limits = Annotated[SearchLimits, Depends(search_limits)]
 AcquisitionReader = Annotated[Actor, Depends(acquisition_reader)]

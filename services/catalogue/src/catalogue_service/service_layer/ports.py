@@ -8,6 +8,22 @@ from typing import Any, Protocol
 from catalogue_service.domain.acquisitions import Acquisition
 
 
+class IndexUnavailable(Exception):
+    """The index does not answer (its database stopped, unreachable, every connection busy): 503
+    with Retry-After. The message says so in words; what the driver said stays in the log."""
+
+    failure_kind = "transient"
+
+
+class IndexTimeout(IndexUnavailable):
+    """A statement ran longer than the database's statement time-out (``postgres_statement_timeout_ms``)."""
+
+
+class SearchRefused(Exception):
+    """The index could not evaluate a search it was given (an unknown function, a property of the
+    wrong type...): 400, without the database's own text."""
+
+
 class StacIndex(Protocol):
     """The STAC index (pgstac): search and read, as STAC JSON."""
 

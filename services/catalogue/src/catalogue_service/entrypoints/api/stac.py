@@ -3,22 +3,60 @@ with the filter, sort, fields and query extensions, and keyset paging by ``next`
 
 Discovery is public, as on DINAMIS's catalogue: no token. Links are absolute, built from the
 platform's public URL (``PUBLIC_URL``), whatever host the request names.
+
+Every member of a search is bounded before any work (``domain.limits``, from the settings): a
+refusal is 400 naming the limit. A database away or a statement cut by its time-out is 503 with
+``Retry-After``, a search pgstac cannot evaluate 400; none says what the database said. Errors
+keep the STAC API's shape ``{code, description}``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import orjson
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
+from fastapi.routing import APIRoute
 
+from catalogue_service.domain.limits import SearchLimits
 from catalogue_service.domain.search import BadSearch, apply_fields, parse_fields, to_pgstac
-from catalogue_service.entrypoints.deps import Stac
-from catalogue_service.service_layer.ports import StacIndex
+from catalogue_service.entrypoints.deps import Limits, Stac, context
+from catalogue_service.service_layer.ports import IndexTimeout, IndexUnavailable, SearchRefused, StacIndex
 
-router = APIRouter(prefix="/stac", tags=["stac"])
+
+class StacRoute(APIRoute):
+    """Answers the index's failures in the STAC error shape, whichever endpoint met them."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def guarded(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except IndexTimeout:
+                retry = str((await context(request)).retry_after_seconds)
+                return _json({"code": "SearchTimeout",
+                              "description": "the search took longer than the catalogue allows; try again later, "
+                                             "or narrow it (fewer collections, a smaller area or period, a simpler "
+                                             "filter or sort, no numberMatched count)"},
+                             503, headers={"retry-after": retry})
+            except IndexUnavailable:
+                retry = str((await context(request)).retry_after_seconds)
+                return _json({"code": "ServiceUnavailable",
+                              "description": "the catalogue's database is unavailable; try again shortly"},
+                             503, headers={"retry-after": retry})
+            except SearchRefused:
+                return _json({"code": "BadRequest",
+                              "description": "the search could not be evaluated: check its properties against the "
+                                             "queryables, its functions and operators, and its geometries"}, 400)
+
+        return guarded
+
+
+router = APIRouter(prefix="/stac", tags=["stac"], route_class=StacRoute)
 GEOJSON = "application/geo+json"
 JSON = "application/json"
 SEARCH_CLASSES = ["item-search", "item-search#filter", "item-search#sort", "item-search#fields",
@@ -45,8 +83,15 @@ CONFORMANCE = [
 ]
 
 
-def _json(body: Any, status: int = 200, media_type: str = JSON) -> Response:
-    return Response(orjson.dumps(body), status_code=status, media_type=media_type)
+def _json(body: Any, status: int = 200, media_type: str = JSON, headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type=media_type, headers=headers)
+
+
+def _bad(description: str) -> Response:
+    """400 in the STAC shape; the description is about the caller's own input, bounded in length."""
+    if len(description) > 1000:
+        description = description[:999] + "…"
+    return _json({"code": "BadRequest", "description": description}, 400)
 
 
 def _root(request: Request) -> str:
@@ -144,51 +189,48 @@ async def item(request: Request, index: Stac, cid: Annotated[str, Path(max_lengt
 
 
 @router.get("/collections/{cid}/items", summary="Items of one collection, pages by next links (anyone)")
-async def items(request: Request, index: Stac, cid: Annotated[str, Path(max_length=100)]) -> Response:
+async def items(request: Request, index: Stac, limits: Limits, cid: Annotated[str, Path(max_length=100)]) -> Response:
     if await index.collection(cid) is None:
         return _json({"code": "NotFound", "description": f"no collection {cid!r}"}, 404)
     params = {k: v for k, v in request.query_params.items()
               if k in ("bbox", "datetime", "limit", "token", "context")}
-    return await _search(request, index, {**params, "collections": [cid]},
+    return await _search(request, index, limits, {**params, "collections": [cid]},
                          get_url=f"{_root(request)}/collections/{cid}/items", query=params)
 
 
 @router.get("/search", summary="Item search (anyone)")
-async def search_get(request: Request, index: Stac) -> Response:
+async def search_get(request: Request, index: Stac, limits: Limits) -> Response:
     params = dict(request.query_params)
-    return await _search(request, index, params, get_url=f"{_root(request)}/search", query=params)
+    return await _search(request, index, limits, params, get_url=f"{_root(request)}/search", query=params)
 
 
 @router.post("/search", summary="Item search (anyone)")
-async def search_post(request: Request, index: Stac) -> Response:
+async def search_post(request: Request, index: Stac, limits: Limits) -> Response:
     try:
-        body = orjson.loads(await request.body() or b"{}")
+        body = orjson.loads(await request.body() or b"{}")  # orjson refuses nesting beyond 1024 levels
     except orjson.JSONDecodeError as exc:
-        return _json({"code": "BadRequest", "description": f"body is not JSON: {exc}"}, 400)
+        return _bad(f"body is not JSON: {exc}")
     if not isinstance(body, dict):
-        return _json({"code": "BadRequest", "description": "body must be a JSON object"}, 400)
+        return _bad("body must be a JSON object")
     # a client may ask for counts on every call in the query string, e.g. pystac-client's
     # Client.open(url, parameters={"context": "on"}), so that its matched() is answered
     params = {**body, "context": "on"} if request.query_params.get("context") == "on" else body
-    return await _search(request, index, params, post_url=f"{_root(request)}/search", post_body=body, post=True)
+    return await _search(request, index, limits, params, post_url=f"{_root(request)}/search", post_body=body,
+                         post=True)
 
 
-async def _search(request: Request, index: StacIndex, params: dict[str, Any], *, get_url: str | None = None,
-                  query: dict[str, Any] | None = None, post_url: str | None = None,
+async def _search(request: Request, index: StacIndex, limits: SearchLimits, params: dict[str, Any], *,
+                  get_url: str | None = None, query: dict[str, Any] | None = None, post_url: str | None = None,
                   post_body: dict[str, Any] | None = None, post: bool = False) -> Response:
     try:
-        body = to_pgstac(params, post)
-        fields = parse_fields(params, post)
-    except BadSearch as exc:
-        return _json({"code": "BadRequest", "description": str(exc)}, 400)
+        body = to_pgstac(params, post, limits)
+        fields = parse_fields(params, post, limits)
+    except BadSearch as exc:  # a LimitExceeded among them, naming the limit
+        return _bad(str(exc))
     # numberMatched when asked for (pgstac counts every match: a cost the client chose), or when it
     # is free: a first page with no next one holds every match
     body["conf"] = {"context": "on" if _wants_count(params) else "off"}
-    try:
-        result = await index.search(body)
-    except Exception as exc:  # pgstac raises on what it cannot evaluate (unknown function, bad geometry...)
-        message = str(exc).splitlines()[0]
-        return _json({"code": "BadRequest", "description": f"search could not be evaluated: {message}"}, 400)
+    result = await index.search(body)  # the index's failures: StacRoute
     root = _root(request)
     if fields is not None:
         result["features"] = [apply_fields(f, fields) for f in result.get("features", [])]
