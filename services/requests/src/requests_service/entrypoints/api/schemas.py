@@ -11,8 +11,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from requests_service.domain.aoi import CRS_REFUSED
 from requests_service.domain.model import Party, Request
 from requests_service.domain.quote import Quote
 
@@ -36,6 +37,14 @@ class AreaCreate(BaseModel):
     type: Literal["Polygon", "MultiPolygon"]
     coordinates: list[Any] = Field(min_length=1, max_length=MAX_RINGS)
     bbox: list[float] | None = Field(default=None, max_length=6)
+
+    @model_validator(mode="before")
+    @classmethod
+    def no_crs(cls, data: Any) -> Any:
+        """RFC 7946 has no ``crs``: say so rather than 'extra input' (the domain reads the rest strictly)."""
+        if isinstance(data, dict) and "crs" in data:
+            raise ValueError(CRS_REFUSED)
+        return data
 
     def geojson(self) -> dict[str, Any]:
         return {"type": self.type, "coordinates": self.coordinates}
