@@ -7,30 +7,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import httpx
-
-from requests_service.domain.errors import UpstreamUnavailable
+from requests_service.adapters.http import HttpService
 from requests_service.domain.quote import Allowance, Package
 
 
-class HttpAllowances:
-    def __init__(self, base_url: str, timeout: float = 5.0, transport: httpx.AsyncBaseTransport | None = None) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout, transport=transport)
-
-    async def close(self) -> None:
-        await self.http.aclose()
+class HttpAllowances(HttpService):
+    name = "the arbitration service"
 
     async def allowance(self, token: str, mission: str, kind: str, category: str) -> Allowance:
-        try:
-            r = await self.http.get("/api/arbitration/allowances",
-                                    params={"mission": mission, "kind": kind, "category": category},
-                                    headers={"authorization": f"Bearer {token}"})
-        except httpx.HTTPError as exc:
-            raise UpstreamUnavailable(f"the arbitration service ({self.base_url}) did not answer: "
-                                      f"{type(exc).__name__}") from exc
-        if r.status_code >= 500 or r.status_code == 429:
-            raise UpstreamUnavailable(f"the arbitration service ({self.base_url}) answered {r.status_code}")
+        r = await self._send("GET", "/api/arbitration/allowances",
+                             params={"mission": mission, "kind": kind, "category": category},
+                             headers={"authorization": f"Bearer {token}"})
         if r.status_code != 200:  # the token this service verified, refused there: not the requester's doing
             raise RuntimeError(f"the arbitration service refused the allowance ({r.status_code}): {r.text[:300]}")
         a = r.json()

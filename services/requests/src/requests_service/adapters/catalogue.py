@@ -10,30 +10,18 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-import httpx
-
 from requests_service.adapters.delivered import search_body
-from requests_service.domain.errors import UpstreamUnavailable
+from requests_service.adapters.http import HttpService
 from requests_service.domain.offers import DELIVERED_COLLECTION
 
 ARCHIVE = "airbus-archive"
 
 
-class HttpCatalogue:
-    def __init__(self, base_url: str, timeout: float = 5.0, transport: httpx.AsyncBaseTransport | None = None) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout, transport=transport)
-
-    async def close(self) -> None:
-        await self.http.aclose()
+class HttpCatalogue(HttpService):
+    name = "the catalogue"
 
     async def _search(self, body: dict[str, Any]) -> dict[str, Any]:
-        try:
-            r = await self.http.post("/stac/search", json=body)
-        except httpx.HTTPError as exc:
-            raise UpstreamUnavailable(f"the catalogue ({self.base_url}) did not answer: {type(exc).__name__}") from exc
-        if r.status_code >= 500 or r.status_code == 429:
-            raise UpstreamUnavailable(f"the catalogue ({self.base_url}) answered {r.status_code}")
+        r = await self._send("POST", "/stac/search", json=body)
         if r.status_code != 200:  # this service's own query is wrong: a bug, not the requester's doing
             raise RuntimeError(f"the catalogue refused a search ({r.status_code}): {r.text[:300]}")
         return r.json()

@@ -13,27 +13,17 @@ from __future__ import annotations
 from datetime import date
 from urllib.parse import quote
 
-import httpx
-
+from requests_service.adapters.http import HttpService
 from requests_service.domain.errors import UpstreamUnavailable
 from requests_service.service_layer.ports import QueuePlace
 
 
-class HttpQueues:
-    def __init__(self, base_url: str, timeout: float = 2.0, transport: httpx.AsyncBaseTransport | None = None) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout, transport=transport)
-
-    async def close(self) -> None:
-        await self.http.aclose()
+class HttpQueues(HttpService):
+    name = "the arbitration service"
 
     async def place(self, token: str, request_id: str) -> QueuePlace | None:
-        try:
-            r = await self.http.get(f"/api/arbitration/cases/{quote(request_id, safe='')}/place",
-                                    headers={"authorization": f"Bearer {token}"})
-        except httpx.HTTPError as exc:
-            raise UpstreamUnavailable(f"the arbitration service ({self.base_url}) did not answer: "
-                                      f"{type(exc).__name__}") from exc
+        r = await self._send("GET", f"/api/arbitration/cases/{quote(request_id, safe='')}/place",
+                             headers={"authorization": f"Bearer {token}"})
         if r.status_code == 404:
             return None
         if r.status_code != 200:
