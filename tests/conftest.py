@@ -55,6 +55,7 @@ async def inprocess_stack(servers, unique, tmp_path):
         "postgres_dsn": servers.postgres_dsn, "auth_jwks_url": f"file://{keys[1]}", "auth_issuer": DEV_ISSUER,
         "kafka_namespace": f"t{unique}.", "outbox_poll_seconds": 0.5,
         **{f"{n}_url": f"http://127.0.0.1:{p}" for n, p in ports.items()},
+        "public_url": f"http://127.0.0.1:{ports['gateway']}",  # links name this stack's own gateway
     }
     # the test profile's automatic rule (an archive request within the free quota accepted with no person)
     arbitration = {"arbitration_auto_rules": DEV_AUTO_RULES}
