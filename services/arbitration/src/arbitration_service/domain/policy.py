@@ -54,6 +54,8 @@ class Period:
         if found is None:
             raise UnknownPeriod(f"{label!r} is not a period: write a year (2026) or a quarter (2026-Q1)")
         year = int(found["year"])
+        if not 1 <= year < 9999:  # a date's own range (year 0 was a 500, found by schemathesis)
+            raise UnknownPeriod(f"{label!r} is not a period: the year must be between 0001 and 9998")
         if found["quarter"] is None:
             return cls(date(year, 1, 1), date(year + 1, 1, 1), label)
         q = int(found["quarter"])
