@@ -6,7 +6,7 @@ export PATH := $(HOME)/.local/bin:$(PATH)
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 RUN := $(UV) run --frozen
 
-.PHONY: install up down status test lint bench
+.PHONY: install up down status test lint bench fuzz
 
 install:  ## Python dependencies (pinned by uv.lock) and the servers (cached in ~/.cache/dinamis)
 	command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet "uv==0.13.9"
@@ -42,3 +42,12 @@ bench: install  ## bench/pipeline on the test profile; figures in bench/pipeline
 	$(RUN) dinamis stack up --profile test
 	$(RUN) python bench/pipeline/run.py --profile test --out bench/pipeline/latest.json $(BENCH_ARGS) || { $(RUN) dinamis down --profile test; exit 1; }
 	$(RUN) dinamis down --profile test
+
+fuzz: install  ## schemathesis against every service, longer than make test (FUZZ_CASES=10000 FUZZ_SEED=<n> by default)
+	export DINAMIS_PROFILE=test FUZZ_CASES=$${FUZZ_CASES:-10000} FUZZ_SEED=$${FUZZ_SEED:-$$(date +%s)}
+	echo "fuzz: $$FUZZ_CASES cases per service, seed $$FUZZ_SEED"
+	$(RUN) dinamis stack up --profile test
+	status=0
+	$(RUN) pytest tests/security/test_schemathesis.py -s -p no:cacheprovider -o timeout=7200 || status=$$?
+	$(RUN) dinamis down --profile test || true
+	exit $$status
