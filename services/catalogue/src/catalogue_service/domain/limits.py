@@ -91,6 +91,8 @@ def check_text_filter(text: str, limits: SearchLimits) -> None:
             depth = max(depth - 1, 0)
             if geometry_at is not None and depth <= geometry_at:
                 geometry_at = None
+        elif geometry_at is not None and kind == "other" and value in "+-":
+            pass  # the sign of a coordinate
         elif kind == "number" and geometry_at is not None:
             coordinates += 1
             if coordinates > 2 * limits.geometry_max_vertices:
