@@ -72,7 +72,7 @@ def test_the_same_bounds_hold_whichever_language_and_for_the_query_extension():
 
 
 def test_geometries_in_a_filter_count_as_vertices_not_terms():
-    ring = ", ".join(f"-{i / 1000} -1" for i in range(2000)) + ", 0 1, 0 -1"  # signs are not terms
+    ring = ", ".join(f"-{i / 100} -1" for i in range(1500)) + ", 0 1, 0 -1"  # signs are not terms
     text = f"S_INTERSECTS(geometry, POLYGON((0 -1, {ring})))"
     assert to_pgstac({"filter": text})["filter"]["op"] == "s_intersects"
     with pytest.raises(LimitExceeded, match="geometry_max_vertices"):
