@@ -154,7 +154,10 @@ class QuotaPolicy:
             kinds = sorted({self.period_of(m, period.start).kind for m in self._missions(cell)})
             raise UnknownPeriod(f"the {cell} cell counts its budget by {' and '.join(kinds)}, "
                                 f"not by {period.kind}: {period.label} is not one of its periods")
-        return sum(float(self.budgets[cell][m].at(day)) for m in counted)
+        try:
+            return sum(float(self.budgets[cell][m].at(day)) for m in counted)
+        except PolicyError as exc:  # a period before the first budget (0085 was a 500, found by schemathesis)
+            raise UnknownPeriod(f"{period.label} is not one of the {cell} cell's periods: {exc}") from exc
 
     def free_km2(self, mission: str, kind: str, day: date) -> float:
         """The volume a request of this mission and kind gets free of charge."""
