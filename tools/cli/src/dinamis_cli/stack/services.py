@@ -18,14 +18,15 @@ def healthy(profile: Profile, name: str, path: str = "/readyz") -> bool:
         return False
 
 
-def start_service(profile: Profile, name: str, timeout: float = 90.0) -> bool:
-    """Starts one service unless it already runs; ``True`` if it was started now."""
+def start_service(profile: Profile, name: str, timeout: float = 90.0, env: dict[str, str] | None = None) -> bool:
+    """Starts one service unless it already runs; ``True`` if it was started now. ``env``: settings
+    over the profile's (a benchmark serving the catalogue from its own database)."""
     if name not in SERVICES:
         raise ValueError(f"unknown service {name!r}")
     if process.read_pid(profile, name) is not None:
         return False
-    pid = process.spawn(profile, name, [sys.executable, "-m", f"{name}_service"], env=profile.service_env(name),
-                        cwd=profile.root)
+    pid = process.spawn(profile, name, [sys.executable, "-m", f"{name}_service"],
+                        env={**profile.service_env(name), **(env or {})}, cwd=profile.root)
     process.wait_until(lambda: healthy(profile, name), timeout, f"service {name}", pid,
                        process.log_file(profile, name))
     return True
