@@ -148,16 +148,18 @@ class QuotaPolicy:
 
     def budget_km2(self, cell: str, period: Period, today: date) -> float:
         """The cell's budget for ``period`` as in force on ``today`` (kept within the period)."""
-        day = period.clamp(today)
+        try:
+            return self._budget_km2(cell, period, period.clamp(today))
+        except PolicyError as exc:  # a period before the first rules (0085 was a 500, found by schemathesis)
+            raise UnknownPeriod(f"{period.label} is not one of the {cell} cell's periods: {exc}") from exc
+
+    def _budget_km2(self, cell: str, period: Period, day: date) -> float:
         counted = [m for m in self._missions(cell) if self.period_of(m, period.start).kind == period.kind]
         if not counted:
             kinds = sorted({self.period_of(m, period.start).kind for m in self._missions(cell)})
             raise UnknownPeriod(f"the {cell} cell counts its budget by {' and '.join(kinds)}, "
                                 f"not by {period.kind}: {period.label} is not one of its periods")
-        try:
-            return sum(float(self.budgets[cell][m].at(day)) for m in counted)
-        except PolicyError as exc:  # a period before the first budget (0085 was a 500, found by schemathesis)
-            raise UnknownPeriod(f"{period.label} is not one of the {cell} cell's periods: {exc}") from exc
+        return sum(float(self.budgets[cell][m].at(day)) for m in counted)
 
     def free_km2(self, mission: str, kind: str, day: date) -> float:
         """The volume a request of this mission and kind gets free of charge."""
