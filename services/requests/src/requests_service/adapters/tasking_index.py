@@ -7,13 +7,14 @@ the area is indexed on a **grid**: one document per (request, tile), ``_id = "<r
 then the exact intersection and the time filter are made here (shapely, after a bounding-box and
 window check that skips most candidates without parsing their area).
 
-Tiles are squares of 0.25°, 1°, 10° and 90° (``LEVELS``). A request's *own* level is the finest at which its
+Tiles are squares of 0.25°, 1° and 10° (``LEVELS``; the largest area intake takes, 1,000,000 km², spans
+at most 2 × 3 tiles of 10°, so no coarser level is ever a request's own). A request's *own* level is the finest at which its
 area spans at most ``MAX_TILES`` tiles; it is stored at its own level and at every coarser one, under
 ``tile = "<mission>:<level>:<own level>:<x>:<y>"``. A query whose own level is ``q`` reads, at level
 ``q``, the keys of every own level up to ``q`` in its tiles, and at each coarser level ``l`` the keys of
 own level ``l``: every stored request sharing a point with the query shares a tile with it at one of
 these, and a small area never reads the big ones twice. A request of up to a few hundred km² is 1 to
-4 documents at 0.25° plus one or two each at 1°, 10° and 90°; a quote reads about four to eight keys.
+4 documents at 0.25° plus one or two each at 1° and 10°; a quote reads about three to seven keys.
 The finest level sets how many documents one key holds: with 10,000 pending taskings over mainland
 France, a 0.25° key holds about ten of a mission where a 1° key held 150, and a quote's lookup took
 9.6 ms instead of 29 (p50, FerretDB 1.24, bench/quote).
@@ -44,7 +45,7 @@ from shapely.geometry.base import BaseGeometry
 from requests_service.domain.offers import area_km2, windows_overlap
 from requests_service.service_layer.ports import PendingTasking
 
-LEVELS = (0.25, 1, 10, 90)  # tile sizes in degrees, finest first
+LEVELS = (0.25, 1, 10)  # tile sizes in degrees, finest first
 MAX_TILES = 16
 
 
