@@ -8,16 +8,16 @@ then the exact intersection and the time filter are made here (shapely, after a 
 window check that skips most candidates without parsing their area).
 
 Tiles are squares of 0.25°, 1° and 10° (``LEVELS``; the largest area intake takes, 1,000,000 km², spans
-at most 2 × 3 tiles of 10°, so no coarser level is ever a request's own). A request's *own* level is the finest at which its
-area spans at most ``MAX_TILES`` tiles; it is stored at its own level and at every coarser one, under
-``tile = "<mission>:<level>:<own level>:<x>:<y>"``. A query whose own level is ``q`` reads, at level
-``q``, the keys of every own level up to ``q`` in its tiles, and at each coarser level ``l`` the keys of
-own level ``l``: every stored request sharing a point with the query shares a tile with it at one of
-these, and a small area never reads the big ones twice. A request of up to a few hundred km² is 1 to
-4 documents at 0.25° plus one or two each at 1° and 10°; a quote reads about three to seven keys.
-The finest level sets how many documents one key holds: with 10,000 pending taskings over mainland
-France, a 0.25° key holds about ten of a mission where a 1° key held 150, and a quote's lookup took
-9.6 ms instead of 29 (p50, FerretDB 1.24, bench/quote).
+at most 2 × 3 tiles of 10°, so no coarser level is ever a request's own). A request's *own* level is the
+finest at which its area spans at most ``MAX_TILES`` tiles; it is stored at its own level and at every
+coarser one, under ``tile = "<mission>:<level>:<own level>:<x>:<y>"``. A query whose own level is ``q``
+reads, at level ``q``, the keys of every own level up to ``q`` in its tiles, and at each coarser level
+``l`` the keys of own level ``l``: every stored request sharing a point with the query shares a tile
+with it at one of these, and a small area never reads the big ones twice. A request of up to a few
+hundred km² is 1 to 4 documents at 0.25° plus one or two each at 1° and 10°; a quote reads about three
+to seven keys. The finest level sets how many documents one key holds: with 10,000 pending taskings over
+mainland France, a 0.25° key holds about ten of a mission where a 1° key held 150, and a quote's lookup
+took 9.6 ms instead of 29 (p50, FerretDB 1.24, bench/quote).
 
 **Removal wins, whatever the order.** A request leaving the pending set (rejected, cancelled, failed,
 expired, delivered, closed) gets a tombstone (``pending_tasking_removals``, ``_id`` = its id), then its

@@ -14,13 +14,12 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from pyproj import Geod
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 
+from requests_service.domain.aoi import geodesic_area_km2
 from requests_service.domain.quote import DeliveredOffer, JoinOffer
 
-_GEOD = Geod(ellps="WGS84")
 # the delivered collection of each mission (the catalogue's collections holding delivered imagery)
 DELIVERED_COLLECTION = {"pleiades": "pleiades", "spot-6-7": "spot-6-7"}
 MIN_SHARE = 1e-4  # a coverage below this (a shared edge, a rounding sliver) is no offer
@@ -34,7 +33,7 @@ def area_km2(geom: BaseGeometry) -> float:
     if geom.is_empty or geom.geom_type not in ("Polygon", "MultiPolygon"):
         polygons = [g for g in getattr(geom, "geoms", ()) if g.geom_type in ("Polygon", "MultiPolygon")]
         return sum(area_km2(g) for g in polygons)
-    return abs(_GEOD.geometry_area_perimeter(geom)[0]) / 1e6
+    return geodesic_area_km2(geom)  # rings oriented first, as intake measures
 
 
 def _vertices(geom: BaseGeometry) -> int:
