@@ -81,7 +81,7 @@ class TcpProxy:
 @dataclass
 class Catalogues:
     normal: str  # the catalogue as configured by default
-    tight: str  # the same database, statements cut after 200 ms
+    tight: str  # the same database, statements cut after 50 ms
     proxied: str  # PostgreSQL reached through a proxy the test cuts
     proxy: TcpProxy
     item: dict[str, Any]
@@ -115,7 +115,7 @@ async def catalogues(servers, tmp_path_factory):
         async with sandbox(servers, tmp_path_factory.mktemp("keys")) as box:
             normal = await box.serve("catalogue", create_app, Settings, postgres_dsn=dsn)
             tight = await box.serve("catalogue", create_app, Settings, postgres_dsn=dsn,
-                                    postgres_statement_timeout_ms=200)
+                                    postgres_statement_timeout_ms=50)
             proxied = await box.serve("catalogue", create_app, Settings, postgres_dsn=proxied_dsn,
                                       postgres_pool_timeout_seconds=1.0, postgres_connect_timeout_seconds=1,
                                       retry_after_seconds=3)
@@ -197,7 +197,7 @@ async def test_a_search_pgstac_cannot_evaluate_is_400_without_its_text(catalogue
 
 async def test_a_search_longer_than_the_statement_timeout_answers_503_and_retry_after(catalogues):
     expensive = {"limit": 1000, "conf": {"context": "on"}, "sortby": [{"field": "properties.title"}],
-                 "filter": " OR ".join(f"id LIKE '%{i}%{i}%'" for i in range(150))}
+                 "filter": " OR ".join(f"id LIKE '%{i}%{i}%{i}%'" for i in range(240))}
     async with httpx.AsyncClient(base_url=catalogues.tight, timeout=30) as http:
         started = time.perf_counter()
         response = await http.post("/stac/search", params={"context": "on"}, json=expensive)
