@@ -23,7 +23,10 @@ class InProcessServers:
         self._running: list[tuple[uvicorn.Server, asyncio.Task[None]]] = []
 
     async def start(self, app: Any, port: int, name: str = "app", timeout: float = 60.0) -> None:
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))
+        # as production (runtime.server_config): a shutdown waits at most this long for requests in progress,
+        # then cancels them — unbounded, one stuck request kept a whole test session from ending
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
+                                               timeout_graceful_shutdown=5))
         server.install_signal_handlers = lambda: None  # the test runner owns the signals
         task = asyncio.create_task(server.serve())
         self._running.append((server, task))
