@@ -125,7 +125,7 @@ async def test_entries_whose_writer_stopped_before_applying_are_applied_or_dropp
 @asynccontextmanager
 async def through_gateway(service) -> AsyncIterator[httpx.AsyncClient]:
     """A gateway in front of the served service, called without a token."""
-    settings = GatewaySettings(arbitration_url=service.url, http_port=free_port(),
+    settings = GatewaySettings(arbitration_url=service.url, http_port=free_port(), rate_limits_enabled=False,
                                auth_issuer=service.settings.auth_issuer, auth_jwks_url=service.settings.auth_jwks_url)
     running = InProcessServers()
     await running.start(gateway_app(settings), settings.http_port, "gateway")

@@ -131,8 +131,10 @@ def service_app(gate: Gate):
 def gateway_settings(stack_ports: dict[str, int], keys: tuple[Path, Path], port: int, **extra: Any):
     from gateway_service.settings import Settings
 
+    # forwarding only: the rate limits (and their PostgreSQL counters) are tested in tests/security
     return Settings(http_port=port, auth_jwks_url=f"file://{keys[1]}", auth_issuer=DEV_ISSUER,
-                    **{f"{name}_url": f"http://127.0.0.1:{p}" for name, p in stack_ports.items()}, **extra)
+                    **{"rate_limits_enabled": False, **{f"{name}_url": f"http://127.0.0.1:{p}"
+                                                        for name, p in stack_ports.items()}, **extra})
 
 
 @pytest.fixture(scope="session")
