@@ -13,5 +13,14 @@ from dinamis_testkit.fixtures import served_service
 AUTO_RULES = {cell: [{"name": "archive-within-free-quota", "kind": "archive-within-free-quota"}]
               for cell in ("pleiades-science", "institutional", "spot-science")}
 
+
+
+def policy_config(pleiades_science_km2: float) -> dict:
+    """The default quota policy with the pleiades-science cell's Pléiades budget set to ``pleiades_science_km2``."""
+    config = Settings().arbitration_quota_policy
+    config["budgets_km2"]["pleiades-science"]["pleiades"] = [{"from": "2016-01-01", "value": pleiades_science_km2}]
+    return config
+
+
 service = served_service("arbitration", create_app, Settings, publishes=[arbitration.TOPIC],
                          listens_to=requests.TOPIC, arbitration_auto_rules=AUTO_RULES)

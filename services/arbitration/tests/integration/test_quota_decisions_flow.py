@@ -32,14 +32,10 @@ from dinamis_contracts import arbitration, quota, requests
 from dinamis_testkit.fixtures import served_service
 from dinamis_testkit.polling import until
 
+from .conftest import policy_config
+
 pytestmark = pytest.mark.integration
 AOI = {"type": "Polygon", "coordinates": [[[3.8, 43.6], [3.9, 43.6], [3.9, 43.7], [3.8, 43.7], [3.8, 43.6]]]}
-
-
-def policy_config(pleiades_science_km2: float) -> dict:
-    config = Settings().arbitration_quota_policy
-    config["budgets_km2"]["pleiades-science"]["pleiades"] = [{"from": "2016-01-01", "value": pleiades_science_km2}]
-    return config
 
 
 small_budget = served_service("arbitration", create_app, Settings, fixture_name="small_budget",

@@ -34,14 +34,10 @@ from dinamis_testkit.polling import until
 from gateway_service.bootstrap import create_app as gateway_app
 from gateway_service.settings import Settings as GatewaySettings
 
+from .conftest import policy_config
+
 pytestmark = pytest.mark.integration
 AOI = {"type": "Polygon", "coordinates": [[[3.8, 43.6], [3.9, 43.6], [3.9, 43.7], [3.8, 43.7], [3.8, 43.6]]]}
-
-
-def policy_config(pleiades_science_km2: float) -> dict:
-    config = Settings().arbitration_quota_policy
-    config["budgets_km2"]["pleiades-science"]["pleiades"] = [{"from": "2016-01-01", "value": pleiades_science_km2}]
-    return config
 
 
 quota_service = served_service("arbitration", create_app, Settings, fixture_name="quota_service",
