@@ -75,7 +75,7 @@ def bootstrap(settings: Settings, span_exporter: SpanExporter | None = None) -> 
     runtime.publishes(arbitration.TOPIC)
     runtime.subscribe(requests.TOPIC, from_requests.GROUP, from_requests.handler(ctx))
     runtime.publishes(quota.TOPIC)
-    runtime.subscribe(requests.TOPIC, from_ledger.RELEASES, from_ledger.cancellations(quotas, packages_ctx))
+    runtime.subscribe(requests.TOPIC, from_ledger.RELEASES, from_ledger.releases(quotas, packages_ctx))
     sweep = Periodic(lambda: decisions.settle(ctx), settle_after.total_seconds() / 3, "arbitration.settle-decisions")
     runtime.on_start.append(sweep.start)
     runtime.on_stop.append(sweep.stop)

@@ -35,7 +35,7 @@ async def deliver(handler, event: CloudEvent) -> None:
 
 
 async def test_acceptances_hold_once_and_cancellations_release(q):
-    releases = consumers.cancellations(q)
+    releases = consumers.releases(q)
     for case, km2 in (("r1", 300), ("r2", 200.5)):
         await quotas.hold(q, quotas.HoldQuota(case, "pleiades-science", "pleiades", km2, NOW))
         await quotas.hold(q, quotas.HoldQuota(case, "pleiades-science", "pleiades", km2, NOW))  # asked twice
@@ -51,7 +51,7 @@ async def test_acceptances_hold_once_and_cancellations_release(q):
 
 
 async def test_a_cancellation_that_overtakes_the_acceptance_leaves_nothing_held(q):
-    await deliver(consumers.cancellations(q), cancelled("r1"))
+    await deliver(consumers.releases(q), cancelled("r1"))
     assert await quotas.hold(q, quotas.HoldQuota("r1", "pleiades-science", "pleiades", 300, NOW)) is None
     assert (await quotas.burndown(q, "pleiades-science", "2026-Q2")).balances.held_m2 == 0
 
@@ -80,7 +80,7 @@ async def test_commits_spend_the_hold_and_never_more(q):
 
 
 async def test_an_expired_request_releases_its_hold_once_and_other_moves_release_nothing(q):
-    releases = consumers.cancellations(q)
+    releases = consumers.releases(q)
     await quotas.hold(q, quotas.HoldQuota("r1", "pleiades-science", "pleiades", 300, NOW))
     await deliver(releases, status_changed("r1", "ordered"))  # not an end: nothing released
     assert (await quotas.burndown(q, "pleiades-science")).balances.held_m2 == 300_000_000

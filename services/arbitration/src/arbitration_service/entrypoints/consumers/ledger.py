@@ -15,7 +15,7 @@ from arbitration_service.service_layer import packages, quotas
 RELEASES = "arbitration.quota-releases"  # upstream: requests (cancellations)
 
 
-def cancellations(q: quotas.Quotas, pk: packages.Packages | None = None) -> Handler:
+def releases(q: quotas.Quotas, pk: packages.Packages | None = None) -> Handler:
     async def cancelled(c: requests.RequestCancelledV1, event: CloudEvent) -> None:
         await quotas.release(q, c.request_id, "cancelled", c.cancelled_at)  # case id = request id
         if pk is not None:  # and what it drew from a prepaid package, if anything
