@@ -15,7 +15,7 @@ from dinamis_cli.stack import load_profile
 from dinamis_cli.stack.mail import listen
 from dinamis_cli.stack.membership import Organisation, subscribe_and_approve, wait_until_eligible
 from dinamis_cli.stack.pki import ensure_signing_pki
-from dinamis_cli.stack.profile import DEV_AUTO_RULES
+from dinamis_cli.stack.profile import DEV_AUTO_RULES, DEV_RATE_LIMITS
 from dinamis_testkit.devtokens import DEV_ISSUER, ensure_dev_keys, mint_token
 from dinamis_testkit.inprocess import InProcessServers, free_port
 from dinamis_testkit.mail import Mailbox
@@ -59,6 +59,9 @@ async def inprocess_stack(servers, unique, tmp_path):
     }
     # the test profile's automatic rule (an archive request within the free quota accepted with no person)
     arbitration = {"arbitration_auto_rules": DEV_AUTO_RULES}
+    # the gateway's counters are shared in the stack's PostgreSQL with every other test calling from
+    # 127.0.0.1: the profile's limits, as its own gateway (tests/security test the limits themselves)
+    gateway = {k.lower(): v for k, v in DEV_RATE_LIMITS.items()}
     accounts = {"smtp_port": smtp_port, "certificate_key_file": pki.key, "certificate_cert_file": pki.cert,
                 "certificate_trust_files": [pki.root], **keycloak}
     servers_ = InProcessServers()
@@ -67,7 +70,8 @@ async def inprocess_stack(servers, unique, tmp_path):
         settings_module = importlib.import_module(f"{name}_service.settings")
         settings = settings_module.Settings(**shared, http_port=ports[name], mongodb_database=f"t{unique}_{name}",
                                             **(accounts if name == "accounts" else {}),
-                                            **(arbitration if name == "arbitration" else {}))
+                                            **(arbitration if name == "arbitration" else {}),
+                                            **(gateway if name == "gateway" else {}))
         await servers_.start(app_module.create_app(settings, span_exporter=exporter), ports[name], name)
     mailbox = Mailbox.in_directory(tmp_path / "mail")
     stack = InProcessStack(f"http://127.0.0.1:{ports['gateway']}", keys, exporter, mailbox)
