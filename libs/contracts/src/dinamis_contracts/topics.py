@@ -99,7 +99,12 @@ STREAMS: tuple[Topic, ...] = (
           retention_ms=30 * DAY_MS),
     Topic(provisioning.TOPIC, "provisioning",
           consumers=("requests.order-status", "catalogue.acquisitions"),
-          events={provisioning.ORDER_RECORDED: provisioning.OrderRecordedV1},
+          events={provisioning.ORDER_RECORDED: provisioning.OrderRecordedV1,
+                  provisioning.ORDER_PLACED: provisioning.OrderPlacedV1,
+                  provisioning.ORDER_FAILED: provisioning.OrderFailedV1,
+                  provisioning.ORDER_CANCELLED: provisioning.OrderCancelledV1,
+                  provisioning.ACQUISITION_PROGRESSED: provisioning.AcquisitionProgressedV1,
+                  provisioning.DELIVERY_COMPLETED: provisioning.DeliveryCompletedV1},
           retention_ms=30 * DAY_MS),
 )
 
