@@ -12,13 +12,13 @@ import hashlib
 import json
 import os
 import re
-import secrets
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from dinamis_cli.stack.profile import Profile
+from dinamis_cli.stack.secrets import secret
 
 REALM = "dinamis"
 SVC_ACCOUNTS = "svc-accounts"
@@ -30,12 +30,7 @@ def base_url(profile: Profile) -> str:
 
 
 def _secret(profile: Profile, name: str) -> str:
-    path = profile.path("keycloak", name)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_urlsafe(24))
-    return path.read_text().strip()
+    return secret(profile, "keycloak", name)
 
 
 def client_secret(profile: Profile, client: str) -> str:
