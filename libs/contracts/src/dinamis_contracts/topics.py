@@ -98,7 +98,7 @@ STREAMS: tuple[Topic, ...] = (
                   quota.QUOTA_RELEASED: quota.QuotaReleasedV1},
           retention_ms=30 * DAY_MS),
     Topic(provisioning.TOPIC, "provisioning",
-          consumers=("requests.order-status", "catalogue.acquisitions"),
+          consumers=("requests.order-status", "catalogue.acquisitions", "arbitration.deliveries"),
           events={provisioning.ORDER_RECORDED: provisioning.OrderRecordedV1,
                   provisioning.ORDER_PLACED: provisioning.OrderPlacedV1,
                   provisioning.ORDER_FAILED: provisioning.OrderFailedV1,

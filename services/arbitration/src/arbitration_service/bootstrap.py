@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from dinamis_common.background import Periodic
 from dinamis_common.runtime import Runtime
-from dinamis_contracts import arbitration, quota, requests, topics
+from dinamis_contracts import arbitration, provisioning, quota, requests, topics
 from fastapi import FastAPI
 from opentelemetry.sdk.trace.export import SpanExporter
 
@@ -76,6 +76,7 @@ def bootstrap(settings: Settings, span_exporter: SpanExporter | None = None) -> 
     runtime.subscribe(requests.TOPIC, from_requests.GROUP, from_requests.handler(ctx))
     runtime.publishes(quota.TOPIC)
     runtime.subscribe(requests.TOPIC, from_ledger.RELEASES, from_ledger.releases(quotas, packages_ctx))
+    runtime.subscribe(provisioning.TOPIC, from_ledger.DELIVERIES, from_ledger.deliveries(quotas, packages_ctx))
     sweep = Periodic(lambda: decisions.settle(ctx), settle_after.total_seconds() / 3, "arbitration.settle-decisions")
     runtime.on_start.append(sweep.start)
     runtime.on_stop.append(sweep.stop)

@@ -27,7 +27,8 @@ from arbitration_service.settings import Settings
 from dinamis_common.messaging.envelope import CloudEvent
 from dinamis_common.messaging.outbox import AggregateStore
 from dinamis_common.mongo import make_mongo_client
-from dinamis_contracts import quota, requests
+from dinamis_contracts import provisioning, quota, requests
+from dinamis_testkit.events import Publisher
 from dinamis_testkit.fixtures import served_service
 from dinamis_testkit.inprocess import InProcessServers, free_port
 from dinamis_testkit.polling import until
@@ -212,3 +213,46 @@ async def test_holds_and_a_release_give_the_exact_public_burndown(quota_service)
     assert [e[3] for e in events][1:] == [300.0, 600.0]  # the balance after each: both held, then r2 released
     later = await service.published.getmany(timeout_ms=1000)  # the second deliveries announced nothing
     assert not any(json.loads(r.value)["case_id"] in (r1, r2, r3) for rs in later.values() for r in rs)
+
+
+def _provisioning(kind: str, request_id: str, **fields) -> CloudEvent:
+    at = datetime.now(UTC)
+    data = {"delivered": lambda: provisioning.DeliveryCompletedV1(
+                order_id=f"o-{request_id}", request_id=request_id, mission="pleiades", collection="pleiades",
+                item={"id": f"PHR-{request_id}"}, delivered_at=at, **fields),
+            "failed": lambda: provisioning.OrderFailedV1(order_id=f"o-{request_id}", request_id=request_id,
+                                                         reason="Airbus refused the order", failed_at=at)}[kind]()
+    kind_type = {"delivered": provisioning.DELIVERY_COMPLETED, "failed": provisioning.ORDER_FAILED}[kind]
+    return CloudEvent(type=kind_type, source=provisioning.SOURCE, subject=request_id, data=data.model_dump(mode="json"))
+
+
+async def test_a_delivery_commits_what_was_delivered_and_releases_the_rest_and_a_failed_order_releases_all(
+        quota_service):
+    service = quota_service
+    delivered, failed = (f"req-{uuid.uuid4().hex[:8]}" for _ in range(2))
+    orders = Publisher(service.settings.kafka_bootstrap_servers,
+                       service.settings.kafka_namespace + provisioning.TOPIC)  # as provisioning's relay would
+    await orders.start()
+    try:
+        async with service.client(user=None) as anyone:
+            async def burndown():
+                return (await anyone.get("/api/arbitration/public/burndown",
+                                         params={"cell": "pleiades-science"})).json()
+
+            before = await burndown()
+            await service.upstream.publish(submission(delivered, 100), submission(failed, 50))
+            await until(lambda: _when(burndown(), lambda b: b["held_km2"] == before["held_km2"] + 150))
+            # 92.5 of the 100 km² accepted were delivered (told twice); the other order failed
+            event = _provisioning("delivered", delivered, ordered_km2=100, delivered_km2=92.5)
+            await orders.publish(event, event, _provisioning("failed", failed))
+            after = await until(lambda: _when(burndown(), lambda b: b["held_km2"] == before["held_km2"]))
+        assert (after["committed_km2"] - before["committed_km2"], after["released_km2"] - before["released_km2"]) == (
+            92.5, 57.5)
+        assert after["remaining_km2"] == before["remaining_km2"] - 92.5
+    finally:
+        await orders.stop()
+
+
+async def _when(awaitable, condition):
+    value = await awaitable
+    return value if condition(value) else None

@@ -11,7 +11,7 @@ from arbitration_service.domain.ledger import ExceedsHold, QuotaExceeded
 from arbitration_service.entrypoints.consumers import ledger as consumers
 from arbitration_service.service_layer import quotas
 from dinamis_common.messaging.envelope import CloudEvent
-from dinamis_contracts import requests
+from dinamis_contracts import provisioning, requests
 
 NOW = datetime(2026, 5, 4, 9, 30, tzinfo=UTC)
 
@@ -89,3 +89,28 @@ async def test_an_expired_request_releases_its_hold_once_and_other_moves_release
     b = (await quotas.burndown(q, "pleiades-science")).balances
     assert (b.held_m2, b.released_m2) == (0, 300_000_000)
     assert [(e.kind, e.case_id) for e in q.ledgers.published] == [("hold", "r1"), ("release", "r1")]
+
+
+def delivery(request_id: str, delivered_km2: float, ordered_km2: float) -> CloudEvent:
+    data = provisioning.DeliveryCompletedV1(order_id=f"o-{request_id}", request_id=request_id, mission="pleiades",
+                                            collection="pleiades", item={"id": "PHR-1"}, ordered_km2=ordered_km2,
+                                            delivered_km2=delivered_km2, delivered_at=NOW)
+    return CloudEvent(type=provisioning.DELIVERY_COMPLETED, source=provisioning.SOURCE, subject=request_id,
+                      data=data.model_dump(mode="json"))
+
+
+async def test_a_delivery_commits_what_was_delivered_never_more_than_held_and_releases_the_rest_once(q):
+    deliveries = consumers.deliveries(q)
+    for case in ("r1", "r2"):
+        await quotas.hold(q, quotas.HoldQuota(case, "pleiades-science", "pleiades", 300, NOW))
+    await deliver(deliveries, delivery("r1", 250, 300))
+    await deliver(deliveries, delivery("r1", 250, 300))  # told twice
+    await deliver(deliveries, delivery("r2", 312.4, 300))  # more than held (the footprint's rounding): 300
+    await deliver(deliveries, delivery("r9", 50, 50))  # never held here (another cell's service): nothing
+    b = (await quotas.burndown(q, "pleiades-science")).balances
+    assert b.km2() == {"budget_km2": 1000.0, "held_km2": 0.0, "committed_km2": 550.0, "released_km2": 50.0,
+                       "remaining_km2": 450.0}
+    assert [(e.kind, e.case_id) for e in q.ledgers.published] == [
+        ("hold", "r1"), ("hold", "r2"), ("commit", "r1"), ("release", "r1"), ("commit", "r2")]
+    await deliver(consumers.releases(q), cancelled("r1"))  # a late cancellation gives nothing back
+    assert (await quotas.burndown(q, "pleiades-science")).balances.committed_m2 == 550_000_000

@@ -241,3 +241,42 @@ def test_an_ordered_tasking_or_an_archive_request_never_expires():
     assert not ordered.expire(WINDOW.window_end + timedelta(days=1)) and ordered.status == "ordered"
     archive = new_request()
     assert archive.expires_at is None and not archive.expire(T0 + timedelta(days=4000))
+
+
+def _ordered_tasking() -> Request:
+    r = new_request()
+    r.review_opened("pleiades-science", T0 + timedelta(seconds=1))
+    r.decided("accepted", "", 12.0, "pleiades-science", T0 + timedelta(seconds=2))
+    r.placed("ord-1", "ORD-9", T0 + timedelta(seconds=3))
+    return r
+
+
+def test_a_tasking_is_acquired_in_attempts_then_delivered_and_closed_with_its_catalogue_item():
+    r = _ordered_tasking()
+    r.acquisition(2, "acquired", 100.0, T0 + timedelta(days=3))
+    r.acquisition(1, "cloudy", 60.0, T0 + timedelta(days=2))  # reported late: the coverage stays 100
+    assert (r.status, r.coverage_percent, r.who_must_act) == ("acquiring", 100.0, "airbus")
+    r.delivered("pleiades", "PHR-1", 11.5, T0 + timedelta(days=4))
+    assert (r.status, r.delivered_item, r.who_must_act) == ("closed", "pleiades/PHR-1", None)
+    assert [h.status for h in r.history] == ["submitted", "in_review", "accepted", "ordered", "acquiring",
+                                             "acquiring", "delivered", "closed"]
+    assert "placed with Airbus as ORD-9" in r.history[3].note
+    assert "attempt 1: cloudy, 60 %" in r.history[4].note and "11.5 km² delivered: item PHR-1" in r.history[6].note
+    assert [e.status for e in r.events if isinstance(e, StatusChanged)][-3:] == ["acquiring", "delivered", "closed"]
+
+
+def test_a_failed_order_ends_the_request_and_a_late_delivery_does_not_revive_it():
+    r = _ordered_tasking()
+    r.order_failed("Airbus refused the feasibility: window too short", T0 + timedelta(days=1))
+    r.delivered("pleiades", "PHR-1", 11.5, T0 + timedelta(days=4))
+    assert (r.status, r.delivered_item) == ("failed", None)
+    assert [h.note for h in r.history if h.status == "failed"] == [
+        "the order failed: Airbus refused the feasibility: window too short"]
+    assert all("the request stays failed" in h.note for h in r.history if h.status in ("delivered", "closed"))
+
+
+def test_an_order_cancelled_by_the_operators_cancels_the_request_with_their_reason():
+    r = _ordered_tasking()
+    r.order_cancelled("duplicate of an existing acquisition", T0 + timedelta(days=1))
+    assert r.status == "cancelled" and r.who_must_act is None
+    assert r.history[-1].note == "the order was cancelled by the supply operators: duplicate of an existing acquisition"

@@ -151,6 +151,16 @@ async def give_back(pk: Packages, case_id: str, reason: str, at: datetime) -> Ba
                                 lambda ledger, b: ledger.release(case_id, reason, b, at), budget_m2=budget)
 
 
+async def spend(pk: Packages, case_id: str, km2: float, at: datetime) -> Balances | None:
+    """The case was delivered: what it drew is spent for the delivered ``km2``, the rest given back
+    (``None``: it drew nothing)."""
+    placed = await pk.draws.ledgers.placement(case_id)
+    if placed is None:
+        return None
+    package = await pk.packages.get(placed[0])
+    return await quotas.deliver(pk.draws, case_id, km2, at, budget_m2=to_m2(package.km2) if package else 0)
+
+
 async def allowance(q: Quotas, pk: Packages, caller: Caller, mission: str, kind: str,
                     route_of: Callable[[str, str], str] = route) -> Allowance:
     """What the quota gives a ``kind`` request of ``mission`` from the caller's entity, now."""

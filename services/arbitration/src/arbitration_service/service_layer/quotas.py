@@ -28,6 +28,7 @@ from arbitration_service.domain.ledger import (
     Ledger,
     LedgerError,
     QuotaExceeded,
+    commit_id,
     hold_id,
     parse,
     to_m2,
@@ -124,6 +125,24 @@ async def commit(q: Quotas, case_id: str, n: int, km2: float, at: datetime) -> B
         raise ExceedsHold(f"case {case_id} holds no quota: {km2:g} km² cannot be committed")
     m2 = to_m2(km2)
     return await _change(q, *placed, case_id, lambda ledger, budget: ledger.commit(case_id, n, m2, budget, at))
+
+
+async def deliver(q: Quotas, case_id: str, km2: float, at: datetime, budget_m2: int | None = None) -> Balances | None:
+    """The case was delivered: ``km2`` committed (never more than it holds), the undelivered rest
+    released, the case closed. ``None``: it held nothing here. Asking again changes nothing."""
+    placed = await q.ledgers.close(case_id, "delivered")
+    if placed is None:
+        return None
+    m2 = to_m2(km2)
+
+    def settle(ledger: Ledger, budget: int) -> bool:
+        committed = False
+        if commit_id(case_id, 1) not in ledger.entries and not ledger.closed(case_id):
+            spent = min(m2, ledger.outstanding(case_id))
+            committed = spent > 0 and ledger.commit(case_id, 1, spent, budget, at)
+        return ledger.release(case_id, "undelivered", budget, at) or committed
+
+    return await _change(q, *placed, case_id, settle, budget_m2=budget_m2)
 
 
 async def release(q: Quotas, case_id: str, reason: str, at: datetime, km2: float | None = None) -> Balances | None:

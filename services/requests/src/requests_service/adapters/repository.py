@@ -28,7 +28,8 @@ from requests_service.domain.quote import DeliveredOffer, JoinOffer, Offers, Quo
 from requests_service.domain.spec import Scene, Tasking
 
 _STATE = ("title", "mission", "aoi", "area_km2", "submitted_at", "status", "cell", "order_id",
-          "accepted_area_km2", "fingerprint", "kind", "justification", "funding_reference", "priority")
+          "accepted_area_km2", "coverage_percent", "delivered_item", "fingerprint", "kind", "justification",
+          "funding_reference", "priority")
 _TASKING = ("window_start", "window_end", "max_cloud_cover", "max_incidence_angle", "mode", "priority")
 
 
@@ -88,6 +89,8 @@ def from_document(doc: dict[str, Any]) -> Request:
         cell=doc.get("cell"),
         order_id=doc.get("order_id"),
         accepted_area_km2=doc.get("accepted_area_km2"),
+        coverage_percent=doc.get("coverage_percent"),
+        delivered_item=doc.get("delivered_item"),
         history=[HistoryEntry(Status(h["status"]), h["at"], h.get("note", ""), h.get("by", SERVICE))
                  for h in doc.get("history", [])],
         fingerprint=doc.get("fingerprint", ""),

@@ -206,6 +206,8 @@ class Request:
     cell: str | None = None
     order_id: str | None = None
     accepted_area_km2: float | None = None
+    coverage_percent: float | None = None  # a tasking's acquisitions so far, of the ordered area
+    delivered_item: str | None = None  # "<collection>/<item id>" of the delivered imagery in the catalogue
     history: list[HistoryEntry] = field(default_factory=list)
     fingerprint: str = ""
     version: int = 0
@@ -271,6 +273,33 @@ class Request:
     def ordered(self, order_id: str, at: datetime) -> None:
         self.order_id = self.order_id or order_id
         self._upstream(Status.ORDERED, at, f"order {order_id} recorded", PROVISIONING)
+
+    def placed(self, order_id: str, airbus_order_id: str, at: datetime) -> None:
+        self.order_id = self.order_id or order_id
+        self._upstream(Status.ORDERED, at, f"order {order_id} placed with Airbus as {airbus_order_id}", PROVISIONING)
+
+    def acquisition(self, attempt: int, outcome: str, coverage_percent: float, at: datetime) -> None:
+        """An acquisition attempt of the tasking; the coverage only grows (attempts may arrive out of order)."""
+        if self.status not in ENDED:
+            self.coverage_percent = max(self.coverage_percent or 0.0, coverage_percent)
+        self._upstream(Status.ACQUIRING, at, f"acquisition attempt {attempt}: {outcome}, "
+                       f"{coverage_percent:g} % of the area covered so far", PROVISIONING)
+
+    def delivered(self, collection: str, item_id: str, delivered_km2: float, at: datetime) -> None:
+        """The imagery is in the shared catalogue: delivered, and closed (the quota is committed for
+        what was delivered by arbitration, from the same event)."""
+        if self.status not in ENDED:
+            self.delivered_item = f"{collection}/{item_id}"
+        self._upstream(Status.DELIVERED, at, f"{delivered_km2:g} km² delivered: item {item_id} of the "
+                       f"{collection} collection, found by every eligible user", PROVISIONING)
+        self._upstream(Status.CLOSED, at, "closed: delivered and in the shared catalogue", PROVISIONING)
+
+    def order_failed(self, reason: str, at: datetime) -> None:
+        self._upstream(Status.FAILED, at, f"the order failed: {reason}", PROVISIONING)
+
+    def order_cancelled(self, reason: str, at: datetime) -> None:
+        self._upstream(Status.CANCELLED, at, f"the order was cancelled by the supply operators: {reason}",
+                       PROVISIONING)
 
     # -- what the requester does ---------------------------------------------------------------
     def provide_information(self, answer: str, by: str, at: datetime) -> bool:

@@ -231,6 +231,10 @@ class RequestPublic(BaseModel):
     cell: str | None
     order_id: str | None
     accepted_area_km2: float | None
+    coverage_percent: float | None = Field(default=None, description="a tasking being acquired: the share of "
+                                                                     "its area covered so far")
+    delivered_item: str | None = Field(default=None, description="once delivered: `<collection>/<item id>` in "
+                                                                 "the catalogue (STAC)")
     entity_id: str | None
     submitted_at: datetime
     history: list[HistoryPublic]
@@ -251,6 +255,7 @@ class RequestPublic(BaseModel):
             queue=QueuePublic(cell=queue.cell, position=queue.position,
                               expected_decision_date=queue.expected_decision_date) if queue else None,
             cell=r.cell, order_id=r.order_id, accepted_area_km2=r.accepted_area_km2,
+            coverage_percent=r.coverage_percent, delivered_item=r.delivered_item,
             entity_id=r.requester.entity_id, submitted_at=r.submitted_at,
             history=[HistoryPublic(status=str(h.status), at=h.at, note=h.note, by=h.by) for h in r.history],
         )
