@@ -18,6 +18,7 @@ CREATE TABLE IF NOT EXISTS catalogue.acquisitions (
     ordered_at  timestamptz NOT NULL,
     status      text NOT NULL DEFAULT 'ordered'
 );
+ALTER TABLE catalogue.acquisitions ADD COLUMN IF NOT EXISTS item_id text;
 """
 
 
@@ -37,6 +38,11 @@ class PostgresAcquisitions:
                 (a.order_id, a.request_id, a.mission, a.area_km2, a.ordered_at, a.status),
             )
             return cur.rowcount == 1
+
+    async def delivered(self, order_id: str, item_id: str) -> None:
+        async with self.pool.connection() as conn:
+            await conn.execute("UPDATE catalogue.acquisitions SET status = 'delivered', item_id = %s "
+                               "WHERE order_id = %s", (item_id, order_id))
 
     async def recent(self, limit: int) -> list[Acquisition]:
         async with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:

@@ -15,11 +15,12 @@ from typing import Any
 
 import orjson
 import psycopg
+import shapely
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
 from catalogue_service.adapters.hydration import hydrate
-from catalogue_service.service_layer.ports import IndexTimeout, IndexUnavailable, SearchRefused
+from catalogue_service.service_layer.ports import IndexTimeout, IndexUnavailable, InvalidItem, SearchRefused
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +112,18 @@ class Pgstac:
         if cid is None:
             return await self._one("SELECT pgstac.get_queryables(NULL::text[])")
         return await self._one("SELECT pgstac.get_queryables(%s::text)", cid)
+
+    async def upsert_item(self, item: dict[str, Any]) -> bool:
+        footprint = shapely.from_geojson(orjson.dumps(item["geometry"]), on_invalid="ignore")
+        if footprint is None or footprint.is_empty or not footprint.is_valid:
+            why = "not GeoJSON" if footprint is None else shapely.is_valid_reason(footprint)
+            raise InvalidItem(f"item {item['id']}: its footprint is not a valid geometry ({why})")
+        async with translated(), self.pool.connection() as conn, conn.transaction():
+            await conn.execute("SET LOCAL statement_timeout = 0")  # a new partition may take a while
+            known = await (await conn.execute("SELECT 1 FROM pgstac.items WHERE id = %s AND collection = %s",
+                                              (item["id"], item["collection"]))).fetchone()
+            await conn.execute("SELECT pgstac.upsert_item(%s)", (Jsonb(item),))
+        return known is None
 
     async def update_extents(self) -> None:
         async with translated(), self.pool.connection() as conn:

@@ -3,7 +3,10 @@ in progress, learnt from the orders."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from catalogue_service.domain.acquisitions import Acquisition
+from catalogue_service.domain.deliveries import shared_item
 from catalogue_service.service_layer.context import Catalogue
 
 
@@ -14,3 +17,13 @@ async def order_recorded(ctx: Catalogue, acquisition: Acquisition) -> bool:
 
 async def recent_acquisitions(ctx: Catalogue, limit: int) -> list[Acquisition]:
     return await ctx.acquisitions.recent(limit)
+
+
+async def delivery_completed(ctx: Catalogue, item: dict[str, Any], *, mission: str, collection: str,
+                             request_id: str, order_id: str) -> bool:
+    """The delivered product joins the shared catalogue (``True``: a new item; a redelivery replaces
+    it with the same content). Raises ``InvalidDelivery`` / ``InvalidItem`` when it cannot."""
+    shared = shared_item(item, mission=mission, collection=collection, request_id=request_id, order_id=order_id)
+    added = await ctx.stac.upsert_item(shared)
+    await ctx.acquisitions.delivered(order_id, shared["id"])
+    return added

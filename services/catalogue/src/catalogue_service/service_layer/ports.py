@@ -38,10 +38,21 @@ class StacIndex(Protocol):
 
     async def queryables(self, cid: str | None) -> dict[str, Any]: ...
 
+    async def upsert_item(self, item: dict[str, Any]) -> bool:
+        """Add or replace one item (by collection and id); ``True`` when it was not there before.
+        Raises ``InvalidItem`` when the index refuses it (e.g. its footprint)."""
+
+
+class InvalidItem(ValueError):
+    """The index cannot keep this item (its reason says why)."""
+
 
 class AcquisitionLog(Protocol):
     async def record(self, acquisition: Acquisition) -> bool:
         """Keep an acquisition; ``False`` if its order was known already."""
+
+    async def delivered(self, order_id: str, item_id: str) -> None:
+        """The acquisition's product is in the catalogue as ``item_id``."""
 
     async def recent(self, limit: int) -> list[Acquisition]:
         """Newest order first."""
