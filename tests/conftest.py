@@ -63,7 +63,7 @@ async def inprocess_stack(servers, unique, tmp_path):
     # 127.0.0.1: the profile's limits, as its own gateway (tests/security test the limits themselves)
     gateway = {k.lower(): v for k, v in DEV_RATE_LIMITS.items()}
     accounts = {"smtp_port": smtp_port, "certificate_key_file": pki.key, "certificate_cert_file": pki.cert,
-                "certificate_trust_files": [pki.root], **keycloak}
+                "certificate_trust_files": [pki.root], "forwarded_allow_ips": "127.0.0.1", **keycloak}
     servers_ = InProcessServers()
     for name in SERVICES:
         app_module = importlib.import_module(f"{name}_service.app")

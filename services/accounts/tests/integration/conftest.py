@@ -62,7 +62,8 @@ async def service(servers, tmp_path_factory):
                                  partial(create_app, identity=identity), Settings,
                                  publishes=[accounts.ENTITY_TOPIC, accounts.USER_TOPIC], smtp_port=smtp_port,
                                  certificate_key_file=pki.key, certificate_cert_file=pki.cert,
-                                 certificate_trust_files=[pki.root]) as served:
+                                 certificate_trust_files=[pki.root],
+                                 forwarded_allow_ips="127.0.0.1") as served:  # the tests play the gateway
             yield AccountsService(served, Mailbox.in_directory(mail_dir, timeout=15.0), identity)
     finally:
         sink.close()

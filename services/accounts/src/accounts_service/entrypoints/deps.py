@@ -59,8 +59,10 @@ async def actor(principal: CurrentPrincipal) -> Actor:
 
 
 async def origin(request: Request) -> Origin:
-    forwarded = [a.strip() for a in request.headers.get("x-forwarded-for", "").split(",") if a.strip()]
-    address = forwarded[-1] if forwarded else (request.client.host if request.client else "unknown")
+    """Where the call came from: the peer's address, which the server replaced by the client's from
+    ``X-Forwarded-For`` only when the peer is a trusted proxy (``FORWARDED_ALLOW_IPS``: the gateway);
+    a header any other caller sends changes nothing."""
+    address = request.client.host if request.client else "unknown"
     return Origin(address, request.headers.get("user-agent", ""))
 
 

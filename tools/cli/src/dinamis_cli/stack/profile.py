@@ -124,6 +124,9 @@ class Profile:
             from dinamis_cli.stack.keycloak_admin import REALM, SVC_ACCOUNTS, client_secret
             from dinamis_cli.stack.pki import ensure_signing_pki
 
+            # the gateway (on this host's loopback) names the client of a Charter acceptance; nobody else is
+            # believed (production: the gateway's addresses only)
+            env["FORWARDED_ALLOW_IPS"] = "127.0.0.1"
             env.update({"KEYCLOAK_URL": self.keycloak_url, "KEYCLOAK_REALM": REALM, "KEYCLOAK_CLIENT_ID": SVC_ACCOUNTS,
                         "KEYCLOAK_CLIENT_SECRET": client_secret(self, SVC_ACCOUNTS)})
             # membership certificates are signed with the profile's development PKI (production
