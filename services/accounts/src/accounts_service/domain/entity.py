@@ -85,6 +85,13 @@ class Review:
     reason: str
 
 
+
+def mailbox(address: str) -> str:
+    """The mailbox an address reaches, as far as the address tells: case-folded, without surrounding
+    spaces or sub-addressing (``name+tag@domain`` reaches ``name@domain``)."""
+    local, _, domain = address.strip().casefold().rpartition("@")
+    return f"{local.split('+', 1)[0]}@{domain}"
+
 @dataclass
 class Entity:
     id: str
@@ -180,9 +187,9 @@ class Entity:
                 raise InvalidInput(f"a {' or '.join(s.upper() for s in cat.identifier_schemes)} is required")
             identifier = parse_identifier(d.identifier_scheme or cat.identifier_schemes[0], d.identifier,
                                           cat.identifier_schemes)
-        if d.legal_representative.email.strip().lower() == self.correspondent.email.strip().lower():
+        if mailbox(d.legal_representative.email) == mailbox(self.correspondent.email):
             raise InvalidInput("the legal representative accepts with their own e-mail address, to which their "
-                               "link is sent: give theirs, not the correspondent's")
+                               "link is sent: give theirs, not the correspondent's (nor an alias of it)")
         if cat.needs_contract and not d.contract_reference.strip():
             raise InvalidInput("a private company working for a public actor gives the contract reference")
         if cat.needs_partner:
