@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import time
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,25 +87,14 @@ class Catalogues:
 
 @pytest.fixture(scope="module")
 async def catalogues(servers, tmp_path_factory):
-    from catalogue_service.adapters.ingest import ingest
-    from catalogue_service.adapters.pgstac import prepare
     from catalogue_service.bootstrap import create_app
-    from catalogue_service.domain.collections import DEFINITIONS, all_collections
     from catalogue_service.domain.demo import generate
     from catalogue_service.settings import Settings
+    from dinamis_testkit.catalogue import stac_database
     from dinamis_testkit.service import sandbox
 
-    base, _, _ = servers.postgres_dsn.rpartition("/")
-    name = f"sec_dos_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(servers.postgres_dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    dsn = f"{base}/{name}"
-    try:
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
-        prepare(dsn, all_collections())
-        items = list(generate(ITEMS, seed=11))
-        assert ingest(dsn, (json.dumps(i) for i in items), set(DEFINITIONS)).added == ITEMS
+    items = list(generate(ITEMS, seed=11))
+    with stac_database(servers.postgres_dsn, "sec_dos", items) as dsn:
         info = psycopg.conninfo.conninfo_to_dict(dsn)
         proxy = TcpProxy(info.get("host") or "127.0.0.1", int(info.get("port") or 5432))
         await proxy.start()
@@ -121,9 +108,6 @@ async def catalogues(servers, tmp_path_factory):
                                       retry_after_seconds=3)
             yield Catalogues(normal.url, tight.url, proxied.url, proxy, items[0])
             await proxy.cut()
-    finally:
-        with psycopg.connect(servers.postgres_dsn, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def still_answers(url: str, item: dict[str, Any]) -> None:

@@ -12,39 +12,18 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
-import psycopg
 import pytest
 from dinamis_common.messaging.envelope import CloudEvent
 from dinamis_contracts import accounts, requests
 from dinamis_testkit.archive import square, tasking_request
+from dinamis_testkit.catalogue import stac_database
 from dinamis_testkit.service import sandbox
 
 pytestmark = pytest.mark.integration
 
 MARK = 3.912345  # a coordinate of the body replaced by raw JSON text (NaN, Infinity, 400 digits)
-
-
-@asynccontextmanager
-async def stac_database(postgres_dsn: str) -> AsyncIterator[str]:
-    from catalogue_service.adapters.pgstac import prepare
-    from catalogue_service.domain.collections import all_collections
-
-    base, _, _ = postgres_dsn.rpartition("/")
-    name = f"stac_geojson_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        with psycopg.connect(f"{base}/{name}", autocommit=True) as conn:
-            conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
-        prepare(f"{base}/{name}", all_collections())
-        yield f"{base}/{name}"
-    finally:
-        with psycopg.connect(postgres_dsn, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="module")
@@ -57,23 +36,24 @@ async def service(servers, tmp_path_factory):
     from requests_service.entrypoints.consumers.accounts import GROUP
     from requests_service.settings import Settings
 
-    async with stac_database(servers.postgres_dsn) as dsn, sandbox(servers, tmp_path_factory.mktemp("keys")) as box:
-        catalogue = await box.serve("catalogue", catalogue_app, CatalogueSettings, postgres_dsn=dsn)
-        arbitration = await box.serve("arbitration", arbitration_app, ArbitrationSettings,
-                                      kafka_namespace=f"{box.namespace}arb.")
-        served = await box.serve("requests", create_app, Settings, publishes=[requests.TOPIC],
-                                 listens_to=accounts.ENTITY_TOPIC, consumed_by=GROUP,
-                                 catalogue_url=catalogue.url, arbitration_url=arbitration.url)
-        ent = f"ent-{uuid.uuid4().hex[:8]}"
-        approved = accounts.EntityApprovedV1(
-            entity_id=ent, name="Laboratoire des îles", category="research-education", kind="scientific",
-            country="FR", status="approved", eligible_missions=["pleiades", "spot-6-7"], version=1,
-            approved_by="admin-1", approved_at=datetime.now(UTC), certificate_serial="01")
-        await served.upstream.publish(CloudEvent(type=accounts.ENTITY_APPROVED, source=accounts.SOURCE, subject=ent,
-                                                 data=approved.model_dump(mode="json")))
-        await served.upstream.consumed()
-        served.entity = ent
-        yield served
+    with stac_database(servers.postgres_dsn, "stac_geojson") as dsn:
+        async with sandbox(servers, tmp_path_factory.mktemp("keys")) as box:
+            catalogue = await box.serve("catalogue", catalogue_app, CatalogueSettings, postgres_dsn=dsn)
+            arbitration = await box.serve("arbitration", arbitration_app, ArbitrationSettings,
+                                          kafka_namespace=f"{box.namespace}arb.")
+            served = await box.serve("requests", create_app, Settings, publishes=[requests.TOPIC],
+                                     listens_to=accounts.ENTITY_TOPIC, consumed_by=GROUP,
+                                     catalogue_url=catalogue.url, arbitration_url=arbitration.url)
+            ent = f"ent-{uuid.uuid4().hex[:8]}"
+            approved = accounts.EntityApprovedV1(
+                entity_id=ent, name="Laboratoire des îles", category="research-education", kind="scientific",
+                country="FR", status="approved", eligible_missions=["pleiades", "spot-6-7"], version=1,
+                approved_by="admin-1", approved_at=datetime.now(UTC), certificate_serial="01")
+            await served.upstream.publish(CloudEvent(type=accounts.ENTITY_APPROVED, source=accounts.SOURCE, subject=ent,
+                                                     data=approved.model_dump(mode="json")))
+            await served.upstream.consumed()
+            served.entity = ent
+            yield served
 
 
 def with_raw(body: dict, raw: str) -> bytes:

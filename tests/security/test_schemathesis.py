@@ -17,10 +17,10 @@ import math
 import os
 import sys
 import uuid
+from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
-import psycopg
 import pytest
 
 pytestmark = pytest.mark.integration
@@ -36,12 +36,11 @@ HERE = Path(__file__).parent  # schemathesis_hooks.py: how a PDF body is sent
 @pytest.fixture(scope="module")
 async def platform(servers, tmp_path_factory):
     """The six services in this loop, wired to one another, each with its own database and namespace."""
-    from catalogue_service.adapters.pgstac import prepare
-    from catalogue_service.domain.collections import all_collections
     from dinamis_cli.stack import load_profile
     from dinamis_cli.stack.mail import listen
     from dinamis_cli.stack.pki import ensure_signing_pki
     from dinamis_cli.stack.profile import DEV_AUTO_RULES
+    from dinamis_testkit.catalogue import stac_database
     from dinamis_testkit.devtokens import DEV_ISSUER, ensure_dev_keys, mint_token
     from dinamis_testkit.inprocess import InProcessServers, free_port
 
@@ -51,14 +50,8 @@ async def platform(servers, tmp_path_factory):
     pki = ensure_signing_pki(tmp / "pki")
     smtp_port = free_port()
     sink = await listen(smtp_port, tmp / "mail")
-    base, _, _ = servers.postgres_dsn.rpartition("/")
-    stac_db = f"stac_fuzz_{unique}"
-    with psycopg.connect(servers.postgres_dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{stac_db}"')
-    stac_dsn = f"{base}/{stac_db}"
-    with psycopg.connect(stac_dsn, autocommit=True) as conn:
-        conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
-    prepare(stac_dsn, all_collections())
+    databases = ExitStack()
+    stac_dsn = databases.enter_context(stac_database(servers.postgres_dsn, "stac_fuzz"))
     ports = {name: free_port() for name in SERVICES}
     keycloak = {k.lower(): v for k, v in load_profile("test").service_env("accounts").items()
                 if k.startswith("KEYCLOAK_")}
@@ -90,8 +83,7 @@ async def platform(servers, tmp_path_factory):
         for name in SERVICES:
             await mongo.drop_database(f"t{unique}_{name}")
         await mongo.close()
-        with psycopg.connect(servers.postgres_dsn, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{stac_db}" WITH (FORCE)')
+        databases.close()
 
 
 def operations(document: dict) -> int:

@@ -7,11 +7,9 @@ forwarded) and uvicorn believed X-Forwarded-* from any local process."""
 
 from __future__ import annotations
 
-import uuid
 from urllib.parse import urlsplit
 
 import httpx
-import psycopg
 import pytest
 
 pytestmark = pytest.mark.integration
@@ -38,20 +36,12 @@ async def catalogue(servers, tmp_path_factory):
     """The real catalogue on a PostgreSQL database of its own, told the platform's public URL."""
     from catalogue_service.bootstrap import create_app
     from catalogue_service.settings import Settings
+    from dinamis_testkit.catalogue import stac_database
     from dinamis_testkit.service import sandbox
 
-    base, _, _ = servers.postgres_dsn.rpartition("/")
-    name = f"sec_hosts_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(servers.postgres_dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    with psycopg.connect(f"{base}/{name}", autocommit=True) as conn:
-        conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
-    try:
+    with stac_database(servers.postgres_dsn, "sec_hosts", prepared=False) as dsn:
         async with sandbox(servers, tmp_path_factory.mktemp("keys")) as box:
-            yield await box.serve("catalogue", create_app, Settings, postgres_dsn=f"{base}/{name}", public_url=PUBLIC)
-    finally:
-        with psycopg.connect(servers.postgres_dsn, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            yield await box.serve("catalogue", create_app, Settings, postgres_dsn=dsn, public_url=PUBLIC)
 
 
 async def stac_links(base: str, headers: dict[str, str]) -> list[str]:

@@ -3,15 +3,13 @@ of generated items, so that every answer can be checked against a brute-force ev
 
 from __future__ import annotations
 
-import json
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from dinamis_contracts import provisioning
+from dinamis_testkit.catalogue import stac_database
 from dinamis_testkit.events import Publisher
 from dinamis_testkit.inprocess import free_port
 from dinamis_testkit.service import sandbox
@@ -31,34 +29,19 @@ class Catalogue:
 
 @pytest.fixture(scope="session")
 async def catalogue(servers, tmp_path_factory):
-    from catalogue_service.adapters.ingest import ingest
-    from catalogue_service.adapters.pgstac import prepare
     from catalogue_service.bootstrap import create_app as catalogue_app
-    from catalogue_service.domain.collections import DEFINITIONS, all_collections
     from catalogue_service.domain.demo import generate
     from catalogue_service.settings import Settings as CatalogueSettings
     from gateway_service.app import create_app as gateway_app
     from gateway_service.settings import Settings as GatewaySettings
 
-    base, _, _ = servers.postgres_dsn.rpartition("/")
-    name = f"stac_it_{uuid.uuid4().hex[:16]}"  # unique: other sessions run these tests on the same server
-    with psycopg.connect(servers.postgres_dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    dsn = f"{base}/{name}"
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
-    prepare(dsn, all_collections())
     items = list(generate(ITEMS, seed=7))
-    report = ingest(dsn, (json.dumps(i) for i in items), set(DEFINITIONS))
-    assert report.added == ITEMS and not report.failed
-
-    async with sandbox(servers, tmp_path_factory.mktemp("keys")) as box:
-        gateway_port = free_port()  # the platform's public URL: the catalogue's links lead to the gateway
-        served = await box.serve("catalogue", catalogue_app, CatalogueSettings, postgres_dsn=dsn,
-                                 public_url=f"http://127.0.0.1:{gateway_port}")
-        gateway = await box.serve("gateway", gateway_app, GatewaySettings, catalogue_url=served.url,
-                                  http_port=gateway_port, postgres_dsn=servers.postgres_dsn)
-        orders = await box.publisher(provisioning.TOPIC)
-        yield Catalogue(f"{gateway.url}/stac", items, dsn, served.url, box.keys, orders)
-    with psycopg.connect(servers.postgres_dsn, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with stac_database(servers.postgres_dsn, "stac_it", items) as dsn:
+        async with sandbox(servers, tmp_path_factory.mktemp("keys")) as box:
+            gateway_port = free_port()  # the platform's public URL: the catalogue's links lead to the gateway
+            served = await box.serve("catalogue", catalogue_app, CatalogueSettings, postgres_dsn=dsn,
+                                     public_url=f"http://127.0.0.1:{gateway_port}")
+            gateway = await box.serve("gateway", gateway_app, GatewaySettings, catalogue_url=served.url,
+                                      http_port=gateway_port, postgres_dsn=servers.postgres_dsn)
+            orders = await box.publisher(provisioning.TOPIC)
+            yield Catalogue(f"{gateway.url}/stac", items, dsn, served.url, box.keys, orders)

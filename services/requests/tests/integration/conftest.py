@@ -11,12 +11,10 @@ quota over HTTP; the tests stand in for its case events)."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import psycopg
 import pytest
 from dinamis_contracts import accounts, requests
 from dinamis_testkit.service import Sandbox, sandbox
@@ -38,24 +36,12 @@ async def service(servers, tmp_path_factory):
 @asynccontextmanager
 async def archive_catalogue(postgres_dsn: str) -> AsyncIterator[str]:
     """A pgstac database of its own holding the test kit's named airbus-archive scenes; its DSN."""
-    from catalogue_service.adapters.pgstac import prepare
-    from catalogue_service.domain.collections import all_collections
     from dinamis_testkit.archive import ensure_archive_items
+    from dinamis_testkit.catalogue import stac_database
 
-    base, _, _ = postgres_dsn.rpartition("/")
-    name = f"stac_intake_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    dsn = f"{base}/{name}"
-    try:
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
-        prepare(dsn, all_collections())
+    with stac_database(postgres_dsn, "stac_intake") as dsn:
         ensure_archive_items(dsn)
         yield dsn
-    finally:
-        with psycopg.connect(postgres_dsn, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def serve_dependencies(box: Sandbox, stac_dsn: str) -> dict[str, Any]:

@@ -5,12 +5,9 @@ pending taskings to join; a catalogue that does not answer is an outage (503), n
 
 from __future__ import annotations
 
-import json
 import math
-import uuid
 from datetime import UTC, datetime, timedelta
 
-import psycopg
 import pytest
 from dinamis_common.mongo import make_mongo_client
 from dinamis_testkit.inprocess import free_port
@@ -66,33 +63,17 @@ ITEMS = [
 
 @pytest.fixture(scope="module")
 async def catalogue(servers, tmp_path_factory):
-    from catalogue_service.adapters.ingest import ingest
-    from catalogue_service.adapters.pgstac import prepare
     from catalogue_service.bootstrap import create_app
-    from catalogue_service.domain.collections import DEFINITIONS, all_collections
     from catalogue_service.domain.demo import generate
     from catalogue_service.settings import Settings
+    from dinamis_testkit.catalogue import stac_database
 
-    base, _, _ = servers.postgres_dsn.rpartition("/")
-    name = f"stac_offers_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(servers.postgres_dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    dsn = f"{base}/{name}"
-    try:
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
-        prepare(dsn, all_collections())
-        lines = [json.dumps(i) for i in [*ITEMS, *generate(500, seed=11)]]
-        report = ingest(dsn, lines, set(DEFINITIONS))
-        assert report.added == len(lines) and not report.failed
+    with stac_database(servers.postgres_dsn, "stac_offers", [*ITEMS, *generate(500, seed=11)]) as dsn:
         async with sandbox(servers, tmp_path_factory.mktemp("keys")) as box:
             served = await box.serve("catalogue", create_app, Settings, postgres_dsn=dsn)
             client = HttpCatalogue(served.url, timeout=10)
             yield client
             await client.close()
-    finally:
-        with psycopg.connect(servers.postgres_dsn, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
