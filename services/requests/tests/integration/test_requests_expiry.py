@@ -58,3 +58,23 @@ async def test_only_taskings_whose_window_ended_unordered_expire_once(servers, u
     finally:
         await client.drop_database(f"t{unique}_expiry")
         await client.close()
+
+
+async def test_requests_stored_before_expiry_existed_get_their_expiry_at_start(servers, unique):
+    client = make_mongo_client(servers.mongodb_uri, "expiry")
+    try:
+        db = client[f"t{unique}_expiry_old"]
+        repo = MongoRequestRepository(AggregateStore(db["requests"]))
+        await repo.ensure_indexes()
+        now = utcnow()
+        for r in (request("old-ended", now - timedelta(hours=1), now - timedelta(days=20)),
+                  request("old-archive", None, now - timedelta(days=20))):
+            assert await repo.add(r)
+        await db["requests"].update_many({}, {"$unset": {"expires_at": ""}})  # as stored before issue 10
+        assert await repo.overdue(now, 10) == []  # unseen by the sweep
+        await repo.ensure_indexes()  # the next start
+        assert [r.id for r in await repo.overdue(now, 10)] == ["old-ended"]
+        assert (await db["requests"].find_one({"_id": "old-archive"}))["expires_at"] is None
+    finally:
+        await client.drop_database(f"t{unique}_expiry_old")
+        await client.close()

@@ -111,6 +111,16 @@ class MongoRequestRepository:
                                                      name=f"{key}_recent")
         await self._add_top_level("owner_id", "user_id")
         await self._add_top_level("entity_id", "entity_id")
+        await self._add_expiry()
+
+    async def _add_expiry(self) -> None:
+        """Requests stored before they could expire get ``expires_at`` (once, at start): the end of a
+        tasking's window while it is not ordered yet, else none."""
+        async for old in self.store.collection.find({"expires_at": {"$exists": False}}, {"status": 1, "tasking": 1}):
+            window_end = (old.get("tasking") or {}).get("window_end")
+            expires = window_end if old.get("status") in EXPIRABLE and window_end else None
+            await self.store.collection.update_one({"_id": old["_id"], "expires_at": {"$exists": False}},
+                                                   {"$set": {"expires_at": expires}})
 
     async def _add_top_level(self, field: str, of_requester: str) -> None:
         """Requests stored before ``field`` was a top-level copy of the requester's get it (once, at start)."""
