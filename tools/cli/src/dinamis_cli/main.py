@@ -66,7 +66,8 @@ def stack_status(profile: ProfileOpt = None, as_json: Annotated[bool, typer.Opti
 
 @app.command()
 def up(profile: ProfileOpt = None, demo: Annotated[bool, typer.Option(help="load demo data")] = True) -> None:
-    """Start the whole system: servers, services, demo data. Restarts only what is not running."""
+    """Start the whole system: servers, services (under the profile's supervisor, which restarts one that
+    dies), demo data. Restarts only what is not running."""
     p = stack.load_profile(profile)
     _run("servers", stack.start_servers, p)
     with console.status("services") as spinner:
@@ -107,7 +108,7 @@ def up(profile: ProfileOpt = None, demo: Annotated[bool, typer.Option(help="load
 
 @app.command()
 def down(profile: ProfileOpt = None) -> None:
-    """Stop every service and server of the profile."""
+    """Stop the services' supervisor, then every service and server of the profile."""
     p = stack.load_profile(profile)
     stopped = _run("stopping", stack.stop_all, p)
     console.print(f"[green]stopped[/] {', '.join(stopped) or 'nothing was running'}")
@@ -115,20 +116,32 @@ def down(profile: ProfileOpt = None) -> None:
 
 @app.command()
 def status(profile: ProfileOpt = None, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Every server and service with its pid, port, URL and health (exit 1 if anything is unhealthy)."""
+    """Every server and service with its pid, port, URL and health, the services' supervisor, and
+    each service's state (running, backoff, stopped), restarts and last exit (exit 1 if anything is
+    unhealthy)."""
     rows = stack.status(stack.load_profile(profile))
     if as_json:
         print(json.dumps(rows, indent=2))
     else:
         table = Table()
-        for col in ("name", "kind", "pid", "port", "url", "healthy"):
+        for col in ("name", "kind", "pid", "port", "url", "healthy", "state", "restarts", "last exit"):
             table.add_column(col)
         for r in rows:
+            last = r.get("last_exit")
             table.add_row(r["name"], r["kind"] + (" (external)" if r["external"] else ""), str(r["pid"] or "-"),
-                          str(r["port"] or "-"), r["url"], "[green]yes[/]" if r["healthy"] else "[red]no[/]")
+                          str(r["port"] or "-"), r["url"], "[green]yes[/]" if r["healthy"] else "[red]no[/]",
+                          _state(r), str(r.get("restarts", "-")),
+                          f"{last['code']} at {last['at']}" if last else "-")
         Console().print(table)
     if not all(r["healthy"] for r in rows):
         raise typer.Exit(1)
+
+
+def _state(row: dict) -> str:
+    state = row.get("state")
+    if state == "backoff":
+        return f"[yellow]backoff[/] (next start {row.get('next_start_at')})"
+    return {"running": "[green]running[/]", "exited": "[red]exited[/]"}.get(state, state or "-")
 
 
 @app.command()

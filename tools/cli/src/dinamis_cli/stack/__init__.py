@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from dinamis_cli.stack import process, topics
+from dinamis_cli.stack import process, supervisor, topics
 from dinamis_cli.stack.keycloak import apply_realm, ensure_sim_user, user_token
 from dinamis_cli.stack.mail import messages
 from dinamis_cli.stack.profile import SERVICES, Profile, load_profile
@@ -69,7 +69,11 @@ def mint_token(profile: Profile, user: str, entity: str | None, roles: list[str]
 
 
 def stop_all(profile: Profile, step: Step = lambda _: None) -> list[str]:
+    """The supervisor first (nothing restarts what follows), then the services, then the servers."""
     stopped = []
+    step("stopping the supervisor")
+    if supervisor.stop(profile):
+        stopped.append(supervisor.NAME)
     for name in reversed(SERVICES):
         step(f"stopping {name}")
         if stop_service(profile, name):
@@ -82,14 +86,30 @@ def stop_all(profile: Profile, step: Step = lambda _: None) -> list[str]:
 
 
 def status(profile: Profile) -> list[dict[str, Any]]:
+    """Every server and service (and the services' supervisor): pid, port, URL, health; a service
+    also has its ``state`` (running, backoff, stopped), ``restarts`` since it was last started on
+    purpose and its ``last_exit`` (code, at)."""
     rows = []
     for s in REGISTRY:
         external = s.external()
         rows.append({"name": s.name, "kind": "server", "pid": process.read_pid(profile, s.name),
                      "port": None if external else profile.ports[s.name], "url": external or s.address(profile),
                      "healthy": s.ready(profile), "external": external is not None})
+    watcher = supervisor.pid(profile)
+    rows.append({"name": supervisor.NAME, "kind": "supervisor", "pid": watcher, "port": None,
+                 "url": str(supervisor.directory(profile)), "healthy": watcher is not None, "external": False})
     for name in SERVICES:
-        rows.append({"name": name, "kind": "service", "pid": process.read_pid(profile, name),
-                     "port": profile.ports[name], "url": profile.service_url(name),
-                     "healthy": healthy(profile, name), "external": False})
+        pid = process.read_pid(profile, name)
+        seen = supervisor.state(profile, name) or {}
+        state = seen.get("state") or ("running" if pid else "stopped")
+        if pid is None and supervisor.held(profile, name):
+            state = "stopped"  # on purpose (dinamis down stops the supervisor first)
+        elif state == "running" and pid is None:
+            state = "exited"  # and no supervisor saw it
+        last_exit = ({"code": seen.get("last_exit_code"), "at": seen["last_exit_at"]}
+                     if seen.get("last_exit_at") else None)
+        rows.append({"name": name, "kind": "service", "pid": pid, "port": profile.ports[name],
+                     "url": profile.service_url(name), "healthy": healthy(profile, name), "external": False,
+                     "state": state, "restarts": seen.get("restarts", 0), "last_exit": last_exit,
+                     "next_start_at": seen.get("next_start_at") if state == "backoff" else None})
     return rows

@@ -47,14 +47,20 @@ def alive(pid: int) -> bool:
     return True
 
 
-def spawn(profile: Profile, name: str, argv: list[str], env: dict[str, str] | None = None,
-          cwd: Path | None = None) -> int:
+def launch(profile: Profile, name: str, argv: list[str], env: dict[str, str] | None = None,
+           cwd: Path | None = None) -> subprocess.Popen[bytes]:
+    """Starts ``argv`` in a session of its own (``stop`` ends the whole group), its output appended
+    to the profile's log of ``name``; no pid file (``spawn`` writes one)."""
     for d in ("run", "logs"):
         profile.path(d).mkdir(parents=True, exist_ok=True)
-    log = open(log_file(profile, name), "ab")
-    proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                            env={**os.environ, **(env or {})}, cwd=cwd, start_new_session=True)
-    log.close()
+    with open(log_file(profile, name), "ab") as log:
+        return subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                env={**os.environ, **(env or {})}, cwd=cwd, start_new_session=True)
+
+
+def spawn(profile: Profile, name: str, argv: list[str], env: dict[str, str] | None = None,
+          cwd: Path | None = None) -> int:
+    proc = launch(profile, name, argv, env, cwd)
     pid_file(profile, name).write_text(str(proc.pid))
     return proc.pid
 
