@@ -119,7 +119,7 @@ def test_a_service_stopped_on_purpose_stays_stopped(private):
 
 def test_a_service_that_keeps_dying_is_restarted_less_and_less_often(private):
     profile, script = private
-    _run_tiny(profile, script, TINY_LIFETIME="0.3")
+    _run_tiny(profile, script, TINY_LIFETIME="1.5")
     restarted_at: dict[int, float] = {}
 
     def third_restart():
@@ -130,7 +130,7 @@ def test_a_service_that_keeps_dying_is_restarted_less_and_less_often(private):
     seen = _eventually(third_restart, timeout=30, interval=0.05)
     assert seen["last_exit_code"] == 3 and seen["state"] == "backoff" and seen["next_start_at"]
     first_gap, second_gap = restarted_at[2] - restarted_at[1], restarted_at[3] - restarted_at[2]
-    assert first_gap >= 1.3 and second_gap >= first_gap + 0.7  # 1 s then 2 s of back-off, plus 0.3 s of life
+    assert first_gap >= 2.3 and second_gap >= first_gap + 0.7  # 1 s then 2 s of back-off, plus 1.5 s of life
     assert _row(profile)["state"] == "backoff"
 
 
@@ -156,3 +156,18 @@ def test_dinamis_down_stops_the_supervisor_then_the_services_and_nothing_comes_b
     time.sleep(2.5)
     assert not process.alive(watcher) and not process.alive(pid)
     assert process.read_pid(profile, NAME) is None and _row(profile)["state"] == "stopped"
+
+
+def test_a_service_running_before_the_stack_had_a_supervisor_is_adopted(private):
+    profile, script = private
+    env = {"HTTP_PORT": str(profile.ports[NAME])}
+    older = process.spawn(profile, NAME, [sys.executable, str(script)], env=env)  # as the stack did before
+    _eventually(lambda: healthy(profile, NAME))
+
+    assert not supervise(profile, NAME, [sys.executable, str(script)], env, lambda: healthy(profile, NAME))
+    _eventually(lambda: (supervisor.state(profile, NAME) or {}).get("pid") == older)
+    os.kill(older, signal.SIGKILL)
+
+    row = _eventually(lambda: (r := _row(profile))["restarts"] == 1 and r["healthy"] and r["pid"] and r)
+    assert row["pid"] != older and row["state"] == "running"
+    assert row["last_exit"]["code"] is None  # not its child: the code is unknown, the exit is not

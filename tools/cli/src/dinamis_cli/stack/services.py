@@ -37,6 +37,8 @@ def supervise(profile: Profile, name: str, argv: list[str], env: dict[str, str],
     fails with the end of its log."""
     supervisor.ensure_running(profile)
     if process.read_pid(profile, name) is not None:
+        if not supervisor.requested(profile, name):  # started before the stack had a supervisor: adopted
+            supervisor.request(profile, name, argv, env, profile.root)
         return False
     generation = supervisor.request(profile, name, argv, env, profile.root)
     log = process.log_file(profile, name)
@@ -45,7 +47,7 @@ def supervise(profile: Profile, name: str, argv: list[str], env: dict[str, str],
         if ready():
             return True
         seen = supervisor.state(profile, name) or {}
-        if seen.get("generation") == generation and seen.get("state") != "running":
+        if seen.get("generation") == generation and (seen.get("state") != "running" or seen.get("restarts")):
             supervisor.hold(profile, name)
             process.stop(profile, name)
             tail = log.read_text(errors="replace")[-3000:] if log.exists() else ""

@@ -23,6 +23,7 @@ import signal
 import subprocess
 import sys
 import time
+import traceback
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -107,6 +108,12 @@ def request(profile: Profile, name: str, argv: list[str], env: dict[str, str], c
                                             "generation": generation})
     _marker(profile, name).unlink(missing_ok=True)
     return generation
+
+
+def requested(profile: Profile, name: str) -> bool:
+    """Whether the supervisor was ever asked to run ``name`` (a process started before the stack had
+    a supervisor was not)."""
+    return _spec_file(profile, name).exists()
 
 
 def pid(profile: Profile) -> int | None:
@@ -200,9 +207,14 @@ class Supervisor:
                    **last)
 
     def _start(self, w: _Watched, spec: dict[str, Any]) -> None:
-        w.proc = process.launch(self.profile, w.name, spec["argv"], spec.get("env") or {},
-                                Path(spec["cwd"]) if spec.get("cwd") else None)
         w.started = time.monotonic()
+        try:
+            w.proc = process.launch(self.profile, w.name, spec["argv"], spec.get("env") or {},
+                                    Path(spec["cwd"]) if spec.get("cwd") else None)
+        except (OSError, KeyError, TypeError) as exc:  # a missing program is retried like an exit
+            print(f"{_now()} {w.name} could not be started: {exc!r}", flush=True)
+            self._on_exit(w, 127)
+            return
         process.pid_file(self.profile, w.name).write_text(str(w.proc.pid))
         if held(self.profile, w.name):  # stopped on purpose while this one was starting
             with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -241,7 +253,11 @@ class Supervisor:
         signal.signal(signal.SIGTERM, lambda *_: setattr(self, "stopping", True))
         signal.signal(signal.SIGINT, lambda *_: setattr(self, "stopping", True))
         while not self.stopping:
-            self.tick()
+            try:
+                self.tick()
+            except Exception:  # a bad file in the directory must not end the supervision of the others
+                traceback.print_exc()
+                sys.stdout.flush()
             time.sleep(POLL_SECONDS)
 
 
