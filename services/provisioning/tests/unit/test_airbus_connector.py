@@ -274,3 +274,17 @@ def test_notification_signatures():
     assert not verify_notification(secret, body, "sha1=" + good.removeprefix("sha256="))
     assert not verify_notification(b"", body, sign_notification(b"", body))
     assert not verify_notification(secret, body, "sha256=é")
+
+
+async def test_a_placement_found_within_the_turn_does_not_make_the_next_ordering_call_wait():
+    server = FakeAirbusServer()
+    server.create(ORDER)  # placed meanwhile by another replica: the first look-up misses it (scripted)
+    server.then("GET", "/api/v1/orders", lambda _r: httpx.Response(200, json={"items": []}))
+    c = AirbusConnector("http://airbus.test", "KEY", LocalOrderingGate(0.5), FAST,
+                        transport=httpx.MockTransport(server))
+    await c.price(ORDER)
+    started = time.monotonic()
+    assert (await c.place_order(ORDER)).id == "ORD-1"  # waited for the turn after the price: 0.5 s
+    await c.price(ORDER)  # the turn made no call: no second wait
+    assert 0.45 <= time.monotonic() - started < 0.9
+    assert [m for _, m, p in server.calls if p == "/api/v1/orders"].count("POST") == 0

@@ -52,8 +52,12 @@ CLOSED, OPEN, HALF_OPEN = 0, 1, 2
 _STATE_NAMES = {CLOSED: "closed", OPEN: "open", HALF_OPEN: "half-open"}
 
 
+class GateTurn(Protocol):
+    def unused(self) -> None: ...
+
+
 class Gate(Protocol):
-    def turn(self) -> AbstractAsyncContextManager[None]: ...
+    def turn(self) -> AbstractAsyncContextManager[GateTurn]: ...
 
 
 @dataclass(frozen=True)
@@ -205,12 +209,13 @@ class AirbusConnector:
             return found
 
         async def attempt() -> AirbusOrder:
-            async with self._ordering_turn():
+            async with self._ordering_turn() as turn:
                 # Within the turn: another replica placing the same reference has finished its POST (or
                 # timed out after Airbus created the order), so the look-up sees it; and every retry looks again.
                 d = await self._once("GET", "/api/v1/orders", params={"customer_reference": ref})
                 found = self._oldest(ref, d.get("items") or [])
                 if found is not None:
+                    turn.unused()
                     return found
                 created = await self._once("POST", "/api/v1/orders", json=order)
                 log.info("Airbus order %s placed for %s", created.get("id"), ref)
@@ -276,10 +281,10 @@ class AirbusConnector:
         raise AssertionError("unreachable")  # stamina re-raises the last failure
 
     @asynccontextmanager
-    async def _ordering_turn(self) -> AsyncIterator[None]:
+    async def _ordering_turn(self) -> AsyncIterator[GateTurn]:
         self._fail_fast()  # an open circuit takes no ordering turn
-        async with self.gate.turn():
-            yield
+        async with self.gate.turn() as turn:
+            yield turn
 
     def _fail_fast(self) -> None:
         if self.breaker.state == OPEN:

@@ -35,6 +35,20 @@ log = logging.getLogger(__name__)
 KEEP = 8  # tickets kept behind the newest (for operators reading the collection)
 
 
+class Turn:
+    """One holder's turn. ``unused()``: no ordering call was made in it (a look-up found the order), so the
+    next turn need not wait the interval after this one."""
+
+    def __init__(self, not_before: float = 0.0) -> None:
+        self.spent, self.not_before = True, not_before
+
+    def unused(self) -> None:
+        self.spent = False
+
+    def next_allowed_at(self, now: float, interval: float) -> float:
+        return now + interval if self.spent else self.not_before
+
+
 class OrderingGate:
     def __init__(self, tickets: AsyncCollection, *, name: str = "airbus-ordering", interval: float = 1.0,
                  lease: float = 60.0, poll: float = 0.05, holder: str | None = None,
@@ -45,16 +59,16 @@ class OrderingGate:
         self._local = asyncio.Lock()  # this process's callers take their turns one by one
 
     @asynccontextmanager
-    async def turn(self) -> AsyncIterator[None]:
-        """Wait for this replica's turn, hold it while the body makes its ordering call(s), release it."""
+    async def turn(self) -> AsyncIterator[Turn]:
+        """Wait for this replica's turn, hold it while the body makes its ordering call, release it."""
         async with self._local:
-            ticket = await self._acquire()
+            ticket, turn = await self._acquire()
             try:
-                yield
+                yield turn
             finally:
-                await asyncio.shield(self._release(ticket))
+                await asyncio.shield(self._release(ticket, turn))
 
-    async def _acquire(self) -> dict[str, Any]:
+    async def _acquire(self) -> tuple[dict[str, Any], Turn]:
         while True:
             last = await self.tickets.find_one({"gate": self.name}, sort=[("n", -1)])
             now = self.clock()
@@ -78,22 +92,26 @@ class OrderingGate:
                 continue
             if n % KEEP == 0:
                 await self.tickets.delete_many({"gate": self.name, "n": {"$lt": n - KEEP}})
-            return ticket
+            return ticket, Turn(self._free_at(last))
 
-    def _wait(self, last: dict[str, Any] | None, now: float) -> float:
-        """Seconds until the turn after ``last`` may be taken (0: now)."""
+    def _free_at(self, last: dict[str, Any] | None) -> float:
         if last is None:
             return 0.0
         if last.get("released_at") is None:
+            return last["expires_at"] + self.interval
+        return last.get("next_allowed_at") or 0.0
+
+    def _wait(self, last: dict[str, Any] | None, now: float) -> float:
+        """Seconds until the turn after ``last`` may be taken (0: now)."""
+        if last is not None and last.get("released_at") is None:
             if now < last["expires_at"]:
                 return last["expires_at"] - now  # held; polled, since it is usually released much sooner
             log.warning("Airbus ordering lease %s of %s expired unreleased: taken over", last["_id"], last["holder"])
-            return max(0.0, last["expires_at"] + self.interval - now)
-        return max(0.0, (last.get("next_allowed_at") or 0.0) - now)
+        return max(0.0, self._free_at(last) - now)
 
-    async def _release(self, ticket: dict[str, Any]) -> None:
+    async def _release(self, ticket: dict[str, Any], turn: Turn) -> None:
         now = self.clock()
-        update = {"$set": {"released_at": now, "next_allowed_at": now + self.interval}}
+        update = {"$set": {"released_at": now, "next_allowed_at": turn.next_allowed_at(now, self.interval)}}
         for _ in range(3):  # FerretDB may ignore an update: check that it took
             try:
                 result = await self.tickets.update_one({"_id": ticket["_id"], "holder": self.holder}, update)
@@ -116,12 +134,13 @@ class LocalOrderingGate:
         self._next = 0.0
 
     @asynccontextmanager
-    async def turn(self) -> AsyncIterator[None]:
+    async def turn(self) -> AsyncIterator[Turn]:
         async with self._lock:
             wait = self._next - self.clock()
             if wait > 0:
                 await asyncio.sleep(wait)
+            turn = Turn(self._next)
             try:
-                yield
+                yield turn
             finally:
-                self._next = self.clock() + self.interval
+                self._next = turn.next_allowed_at(self.clock(), self.interval)
