@@ -36,7 +36,9 @@ from urllib.parse import quote
 import httpx
 import stamina
 from opentelemetry import metrics
+from pymongo.asynchronous.database import AsyncDatabase
 
+from provisioning_service.adapters.ordering_gate import OrderingGate
 from provisioning_service.service_layer.airbus_port import (
     Acquisition,
     AirbusError,
@@ -44,6 +46,7 @@ from provisioning_service.service_layer.airbus_port import (
     Feasibility,
     Price,
 )
+from provisioning_service.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +79,7 @@ class AirbusPolicy:
     reads_per_second: float = 100.0
 
     @classmethod
-    def from_settings(cls, s: Any) -> AirbusPolicy:
+    def from_settings(cls, s: Settings) -> AirbusPolicy:
         return cls(s.airbus_timeout_seconds, s.airbus_connect_timeout_seconds, s.airbus_delivery_timeout_seconds,
                    s.airbus_token_margin_seconds, s.airbus_retry_attempts, s.airbus_retry_initial_seconds,
                    s.airbus_retry_max_seconds, s.airbus_retry_jitter_seconds, s.airbus_retry_total_seconds,
@@ -338,6 +341,18 @@ class AirbusConnector:
 
     def _forget_token(self) -> None:
         self._token = None
+
+
+def build_airbus(settings: Settings, database: AsyncDatabase,
+                 meter: metrics.Meter | None = None) -> tuple[AirbusConnector, OrderingGate]:
+    """The connector of the composition root, from the service's settings, with the ordering gate shared by
+    every replica in ``database`` (collection ``airbus_ordering``). Returns the connector (``close()`` it on
+    stop) and the gate (give it to ``create_app(indexed=...)``)."""
+    gate = OrderingGate(database["airbus_ordering"], interval=settings.airbus_ordering_interval_seconds,
+                        lease=settings.airbus_ordering_lease_seconds)
+    connector = AirbusConnector(settings.airbus_url, settings.airbus_api_key.get_secret_value(), gate,
+                                AirbusPolicy.from_settings(settings), meter=meter)
+    return connector, gate
 
 
 async def _request(http: httpx.AsyncClient, method: str, path: str, **kw: Any) -> httpx.Response:

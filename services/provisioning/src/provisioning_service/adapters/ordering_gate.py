@@ -58,6 +58,10 @@ class OrderingGate:
         self.clock = clock
         self._local = asyncio.Lock()  # this process's callers take their turns one by one
 
+    async def ensure_indexes(self) -> None:
+        """The newest ticket of a gate is read by (gate, n) (what real MongoDB needs; FerretDB scans)."""
+        await self.tickets.create_index([("gate", 1), ("n", -1)], name="gate_newest")
+
     @asynccontextmanager
     async def turn(self) -> AsyncIterator[Turn]:
         """Wait for this replica's turn, hold it while the body makes its ordering call, release it."""
