@@ -24,6 +24,9 @@ class Servers:
     kafka: str
     mongodb_uri: str
     postgres_dsn: str
+    # the S3 object store and its administrator's keys (every bucket); empty where no store is known
+    object_store_url: str = ""
+    object_store_admin_keys: tuple[str, str] = ("", "")
 
 
 def _docker_engine() -> bool:
@@ -64,7 +67,10 @@ def servers() -> Iterator[Servers]:
 
     profile = stack.load_profile("test")
     stack.start_servers(profile)
-    yield Servers(profile.kafka_bootstrap, profile.mongodb_uri, profile.postgres_dsn)
+    from dinamis_cli.stack.servers import objectstore_keys, objectstore_url
+
+    yield Servers(profile.kafka_bootstrap, profile.mongodb_uri, profile.postgres_dsn,
+                  object_store_url=objectstore_url(profile), object_store_admin_keys=objectstore_keys(profile, "admin"))
 
 
 @pytest.fixture

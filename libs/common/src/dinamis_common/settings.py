@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -34,6 +34,13 @@ class ServiceSettings(BaseSettings):
     # The proxies whose X-Forwarded-For / X-Forwarded-Proto the HTTP server believes (comma-separated
     # addresses or networks, e.g. the ingress's); empty: nobody's, the peer's address is the client's.
     forwarded_allow_ips: str = Field(default="", description="trusted proxies (X-Forwarded-*), none by default")
+
+    # The S3-compatible object store (dinamis_common.objectstore): SeaweedFS in the local stack, with a
+    # key pair per service; production gives each service its own keys the same way.
+    object_store_url: str = Field(default="http://127.0.0.1:8333", description="S3 endpoint of the object store")
+    object_store_access_key: str = Field(default="", description="this service's S3 access key")
+    object_store_secret_key: SecretStr = Field(default=SecretStr(""), description="this service's S3 secret key")
+    object_store_region: str = Field(default="us-east-1", description="S3 region (signing scope)")
 
     otel_exporter_otlp_endpoint: str | None = None
     log_level: str = "INFO"

@@ -2,7 +2,8 @@
 
 Two profiles so the test suite never collides with a running development stack:
 ``dev`` (default) and ``test``. Every port can be overridden with ``DINAMIS_<NAME>_PORT``;
-``KAFKA_BOOTSTRAP_SERVERS`` / ``MONGODB_URI`` / ``POSTGRES_DSN`` / ``KEYCLOAK_URL`` / ``SMTP_HOST`` make that
+``KAFKA_BOOTSTRAP_SERVERS`` / ``MONGODB_URI`` / ``POSTGRES_DSN`` / ``KEYCLOAK_URL`` / ``SMTP_HOST`` /
+``OBJECT_STORE_URL`` make that
 server external (not started here).
 """
 
@@ -18,10 +19,12 @@ SERVICES = ("accounts", "catalogue", "requests", "arbitration", "provisioning", 
 _PORTS = {
     "dev": {"kafka": 9092, "kafka_controller": 9093, "postgres": 55432, "ferretdb": 27017, "ferretdb_debug": 8088,
             "mail": 2525,
+            "objectstore": 8333, "objectstore_master": 9333, "objectstore_volume": 8380, "objectstore_filer": 8888,
             "keycloak": 8080, "keycloak_management": 8079, "gateway": 8000,
             "accounts": 8001, "catalogue": 8002, "requests": 8003, "arbitration": 8004, "provisioning": 8005},
     "test": {"kafka": 19092, "kafka_controller": 19093, "postgres": 55433, "ferretdb": 27018, "ferretdb_debug": 18088,
              "mail": 12525,
+             "objectstore": 28333, "objectstore_master": 29333, "objectstore_volume": 28380, "objectstore_filer": 28888,
              "keycloak": 18080, "keycloak_management": 18079, "gateway": 18000,
              "accounts": 18001, "catalogue": 18002, "requests": 18003, "arbitration": 18004,
              "provisioning": 18005},
@@ -120,6 +123,10 @@ class Profile:
             env.update(DEV_RATE_LIMITS)
         if name == "arbitration":  # the demo and the benchmarks flow without a person (production: no rule)
             env["ARBITRATION_AUTO_RULES"] = json.dumps(DEV_AUTO_RULES)
+        if name in ("provisioning", "catalogue") and not self.external("objectstore"):  # its own S3 keys
+            from dinamis_cli.stack.servers import objectstore_keys
+
+            env["OBJECT_STORE_ACCESS_KEY"], env["OBJECT_STORE_SECRET_KEY"] = objectstore_keys(self, name)
         if name == "accounts":  # it administers the realm's users through Keycloak's admin REST API
             from dinamis_cli.stack.keycloak_admin import REALM, SVC_ACCOUNTS, client_secret
             from dinamis_cli.stack.pki import ensure_signing_pki

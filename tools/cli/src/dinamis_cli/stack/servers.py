@@ -1,5 +1,6 @@
 """The real servers, as local processes: PostgreSQL 15 + PostGIS, Kafka 4.3 (KRaft), FerretDB,
-an SMTP sink (``mail``), Keycloak 26 (identity provider, on the same PostgreSQL).
+an SMTP sink (``mail``), Keycloak 26 (identity provider, on the same PostgreSQL), SeaweedFS (``objectstore``,
+S3-compatible).
 
 Installed by ``scripts/install/*.sh`` into a cache shared by every clone and profile
 (``~/.cache/dinamis``); data under the profile's state directory. ``REGISTRY`` (at the end) is
@@ -220,6 +221,88 @@ def start_keycloak(profile: Profile) -> None:
     keycloak.start(profile, jdbc, str(pg.get("user", "dinamis")))
 
 
+# --- SeaweedFS (the S3 object store) ----------------------------------------------------------
+
+SEAWEEDFS_VERSION = os.environ.get("SEAWEEDFS_VERSION", "v0.0.0-20261109003541-7506e5f91cd6")
+OBJECTSTORE_BUCKETS = ("deliveries", "thumbnails")
+# who may do what (SeaweedFS actions, ``Action:bucket`` for one bucket): the stack's administrator, and each
+# service that uses the store with keys of its own (given as OBJECT_STORE_ACCESS_KEY / _SECRET_KEY)
+OBJECTSTORE_GRANTS = {
+    "admin": ["Admin", "Read", "Write", "List", "Tagging"],
+    "provisioning": ["Read:deliveries", "Write:deliveries", "List:deliveries"],
+    "catalogue": ["Read:deliveries", "List:deliveries", "Read:thumbnails", "Write:thumbnails", "List:thumbnails"],
+}
+# master, volume and filer listen beside the S3 port; each also on its port + 10000 (gRPC)
+_WEED_PARTS = ("master", "volume", "filer")
+# one volume in use per bucket at a time, no 15 s hold of the first allocation on a fresh store
+_WEED_MASTER_TOML = """[master.volume_growth]
+copy_1 = 1
+copy_other = 1
+allocation_deferral = "0s"
+"""
+
+
+def objectstore_url(profile: Profile) -> str:
+    return (profile.external("objectstore") or f"http://127.0.0.1:{profile.ports['objectstore']}").rstrip("/")
+
+
+def objectstore_keys(profile: Profile, identity: str) -> tuple[str, str]:
+    """The access and secret key of ``identity`` (one of ``OBJECTSTORE_GRANTS``), generated per profile."""
+    from dinamis_cli.stack.secrets import secret
+
+    return (secret(profile, "objectstore", f"{identity}.access-key"),
+            secret(profile, "objectstore", f"{identity}.secret-key"))
+
+
+def objectstore_ready(profile: Profile) -> bool:
+    import httpx
+
+    try:
+        return httpx.get(f"{objectstore_url(profile)}/healthz", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def start_objectstore(profile: Profile) -> None:
+    """One ``weed server`` (master, volume, filer, S3 gateway) with the profile's identities; the buckets
+    are created once it answers. Small: 128 MB volumes, files split in 4 MB chunks, GOMEMLIMIT 256 MiB."""
+    import json
+
+    from dinamis_common.objectstore import ObjectStore
+
+    home = profile.path("objectstore")
+    (home / "data").mkdir(parents=True, exist_ok=True)
+    identities = []
+    for name, actions in OBJECTSTORE_GRANTS.items():
+        access, secret_key = objectstore_keys(profile, name)
+        identities.append({"name": name, "credentials": [{"accessKey": access, "secretKey": secret_key}],
+                           "actions": actions})
+    config = home / "s3.json"
+    config.touch(mode=0o600)
+    config.write_text(json.dumps({"identities": identities}, indent=2))
+    (home / "master.toml").write_text(_WEED_MASTER_TOML)
+    ports = {part: profile.ports[f"objectstore_{part}"] for part in _WEED_PARTS}
+    pid = process.spawn(profile, "objectstore", [
+        str(cache_dir() / "seaweedfs" / SEAWEEDFS_VERSION / "weed"), "-logtostderr=true", f"-config_dir={home}",
+        "server", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-dir={home / 'data'}", "-master.telemetry=false",
+        f"-master.port={ports['master']}", "-master.volumeSizeLimitMB=128", "-volume.max=0",
+        f"-volume.port={ports['volume']}", "-volume.preStopSeconds=0", f"-filer.port={ports['filer']}",
+        "-s3", f"-s3.port={profile.ports['objectstore']}", f"-s3.config={config}", "-s3.port.iceberg=0",
+        "-s3.port.lance=0"], env={"GOMEMLIMIT": "256MiB"}, cwd=home)
+    process.wait_until(lambda: objectstore_ready(profile), 90, "SeaweedFS", pid,
+                       process.log_file(profile, "objectstore"))
+
+    async def buckets() -> None:
+        store = ObjectStore(objectstore_url(profile), *objectstore_keys(profile, "admin"))
+        try:
+            for bucket in OBJECTSTORE_BUCKETS:
+                await store.ensure_bucket(bucket)
+        finally:
+            store.close()
+
+    process.run_sync(buckets)
+
+
 # --- the registry ---------------------------------------------------------------------------
 
 Environment = dict[str, str]
@@ -274,6 +357,9 @@ REGISTRY: tuple[Server, ...] = (  # in start order; stopped in reverse
            installed=keycloak.installed, address=lambda p: p.issuer,
            environment=lambda p: {"AUTH_JWKS_URL": f"{p.issuer}/protocol/openid-connect/certs",
                                   "AUTH_ISSUER": p.issuer, "AUTH_AUDIENCE": "dinamis-api"}),
+    Server("objectstore", "OBJECT_STORE_URL", script="seaweedfs", start=start_objectstore, ready=objectstore_ready,
+           installed=_cached("seaweedfs", SEAWEEDFS_VERSION, "weed"), address=objectstore_url,
+           environment=lambda p: {"OBJECT_STORE_URL": objectstore_url(p)}),
 )
 SERVERS = tuple(s.name for s in REGISTRY)
 
