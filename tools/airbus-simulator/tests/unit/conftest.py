@@ -46,7 +46,11 @@ class Airbus:
         self.app = create_app(settings_for(state, **overrides), self.clock, self.notifier)
         self.http = TestClient(self.app)
         self.http.__enter__()
-        token = self.http.post("/api/v1/auth/token", data={"apikey": KEY}).json()["access_token"]
+        for _ in range(50):  # injected faults may refuse it: retried as a client does
+            answer = self.http.post("/api/v1/auth/token", data={"apikey": KEY})
+            if answer.status_code == 200:
+                break
+        token = answer.json()["access_token"]
         self.http.headers["Authorization"] = f"Bearer {token}"
 
     @property
