@@ -15,6 +15,7 @@ install:  ## Python dependencies (pinned by uv.lock) and the servers (cached in 
 	bash scripts/install/kafka.sh
 	bash scripts/install/ferretdb.sh
 	bash scripts/install/keycloak.sh
+	bash scripts/install/k8s-tools.sh  # kustomize + kubeconform: tests/k8s validates deploy/k8s offline
 	bash scripts/install/seaweedfs.sh  # the S3 object store: built with Go, about 7 minutes the first time
 
 up: install  ## everything: servers, services, demo data; prints the URLs

@@ -1,0 +1,248 @@
+"""Every overlay builds, validates against the vendored schemas only, and keeps the platform's policies:
+topics and ACLs from the topic table, hardened and probed pods, no secret value, network policies."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from dinamis_contracts.topics import STREAMS, TOPICS, service_of
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMAS = ROOT / "deploy" / "k8s" / "schemas"
+SERVICES = ("accounts", "catalogue", "requests", "arbitration", "provisioning", "gateway")
+Doc = dict[str, Any]
+
+
+def kinds(docs: list[Doc], kind: str) -> list[Doc]:
+    return [d for d in docs if d["kind"] == kind]
+
+
+def named(docs: list[Doc], kind: str, name: str) -> Doc:
+    found = [d for d in kinds(docs, kind) if d["metadata"]["name"] == name]
+    assert len(found) == 1, f"{kind} {name}: {len(found)} found"
+    return found[0]
+
+
+def test_output_is_valid_against_the_vendored_schemas_only(built: str, kubeconform: str, overlay: str) -> None:
+    done = subprocess.run(
+        [kubeconform, "-strict", "-summary", "-output", "json",
+         "-schema-location", str(SCHEMAS / "kubernetes") + "/{{ .ResourceKind }}{{ .KindSuffix }}.json",
+         "-schema-location", str(SCHEMAS / "crds") + "/{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json",
+         "-"], input=built, capture_output=True, text=True, timeout=120)
+    report = json.loads(done.stdout)
+    problems = [f"{r['kind']} {r['name']}: {r['msg']}" for r in report["resources"] if r["status"] != "statusValid"]
+    assert done.returncode == 0 and not problems, "\n".join(problems) or done.stderr
+    summary = report["summary"]
+    assert summary["skipped"] == 0 and summary["valid"] == built.count("\nkind: ") + built.startswith("kind: ")
+    assert summary["valid"] > 60, f"overlays/{overlay}: {summary}"
+
+
+def test_output_is_refused_when_a_field_is_wrong(built: str, kubeconform: str) -> None:
+    """The schemas bite: an unknown field in a KafkaTopic and a string where a boolean goes are refused."""
+    bad = built.replace("  topicName: ", "  bogus: 1\n  topicName: ", 1).replace(
+        "readOnlyRootFilesystem: true", 'readOnlyRootFilesystem: "yes"', 1)
+    done = subprocess.run(
+        [kubeconform, "-strict", "-summary", "-output", "json",
+         "-schema-location", str(SCHEMAS / "kubernetes") + "/{{ .ResourceKind }}{{ .KindSuffix }}.json",
+         "-schema-location", str(SCHEMAS / "crds") + "/{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json",
+         "-"], input=bad, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and json.loads(done.stdout)["summary"]["invalid"] == 2
+
+
+def test_every_topic_of_the_table_has_a_kafka_topic(resources: list[Doc]) -> None:
+    topics = {d["spec"]["topicName"] for d in kinds(resources, "KafkaTopic")}
+    missing = {t.name for t in TOPICS} - topics
+    assert not missing, f"no KafkaTopic for {sorted(missing)}"
+    for d in kinds(resources, "KafkaTopic"):
+        assert d["metadata"]["labels"]["strimzi.io/cluster"] == "dinamis"
+
+
+def _acls(resources: list[Doc]) -> dict[str, list[Doc]]:
+    return {u["metadata"]["name"]: u["spec"]["authorization"]["acls"] for u in kinds(resources, "KafkaUser")}
+
+
+def _allowed(acls: list[Doc], kind: str, name: str, operation: str) -> bool:
+    for acl in acls:
+        res = acl["resource"]
+        literal = res.get("patternType", "literal") == "literal"
+        matches = res["name"] == name if literal else name.startswith(res["name"])
+        if res["type"] == kind and matches and operation in acl["operations"] and acl.get("type", "allow") == "allow":
+            return True
+    return False
+
+
+def test_every_topic_a_service_publishes_or_reads_has_an_acl(resources: list[Doc]) -> None:
+    acls = _acls(resources)
+    for topic in STREAMS:
+        assert _allowed(acls[topic.publisher], "topic", topic.name, "Write"), f"{topic.publisher} → {topic.name}"
+        for group in topic.consumers:
+            service = service_of(group)
+            assert _allowed(acls[service], "topic", topic.name, "Read"), f"{group} ← {topic.name}"
+            assert _allowed(acls[service], "group", group, "Read"), f"{service} cannot use group {group}"
+            assert _allowed(acls[service], "group", f"{group}.retry", "Read"), f"{service}: group {group}.retry"
+            for own in (f"{group}.retry", f"{group}.dlq"):
+                assert _allowed(acls[service], "topic", own, "Write"), f"{service} → {own}"
+            assert _allowed(acls[service], "topic", f"{group}.retry", "Read"), f"{service} ← {group}.retry"
+
+
+def test_acls_grant_nothing_beyond_a_services_own_topics_and_groups(resources: list[Doc]) -> None:
+    acls = _acls(resources)
+    assert "gateway" not in acls  # it does not talk to Kafka
+    for service, entries in acls.items():
+        for acl in entries:
+            res = acl["resource"]
+            assert res["type"] in ("topic", "group") and res["name"] != "*", f"{service}: {acl}"
+            if res["type"] == "group":
+                assert service_of(res["name"]) == service, f"{service} may use another's group: {acl}"
+                continue
+            topic = next(t for t in TOPICS if t.name == res["name"])
+            mine = topic.publisher == service or any(service_of(g) == service for g in topic.consumers)
+            assert mine, f"{service} has an ACL on {topic.name}"
+            if "Write" in acl["operations"]:
+                assert topic.publisher == service, f"{service} may write {topic.name}"
+    for service in SERVICES[:-1]:
+        assert named(resources, "KafkaUser", service)["spec"]["authentication"]["type"] == "scram-sha-512"
+
+
+def _containers(doc: Doc) -> list[Doc]:
+    pod = doc["spec"]["template"]["spec"]
+    return pod.get("initContainers", []) + pod["containers"]
+
+
+def test_every_deployment_is_probed_limited_and_hardened(resources: list[Doc]) -> None:
+    deployments = kinds(resources, "Deployment")
+    assert {d["metadata"]["name"] for d in deployments} >= set(SERVICES)
+    for d in deployments:
+        name = d["metadata"]["name"]
+        pod = d["spec"]["template"]["spec"]
+        assert pod["securityContext"]["runAsNonRoot"] is True, name
+        assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}, name
+        assert pod.get("automountServiceAccountToken") is False, name
+        for c in _containers(d):
+            where = f"{name}/{c['name']}"
+            sc = c["securityContext"]
+            assert sc["runAsNonRoot"] is True and sc["allowPrivilegeEscalation"] is False, where
+            assert sc["readOnlyRootFilesystem"] is True, where
+            assert sc["capabilities"] == {"drop": ["ALL"]}, where
+            assert sc["seccompProfile"] == {"type": "RuntimeDefault"}, where
+            for bound in ("requests", "limits"):
+                assert {"cpu", "memory"} <= set(c["resources"][bound]), f"{where}: {bound}"
+            for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+                assert "httpGet" in c[probe], f"{where}: no {probe}"
+            if name in SERVICES:
+                assert c["livenessProbe"]["httpGet"]["path"] == "/healthz", where
+                assert c["readinessProbe"]["httpGet"]["path"] == "/readyz", where
+                assert c["command"] == ["python", "-m", f"{name}_service"], where
+
+
+def test_every_service_has_its_service_account_pdb_and_config(resources: list[Doc]) -> None:
+    for name in SERVICES:
+        deployment = named(resources, "Deployment", name)
+        assert deployment["spec"]["template"]["spec"]["serviceAccountName"] == name
+        named(resources, "ServiceAccount", name)
+        named(resources, "Service", name)
+        pdb = named(resources, "PodDisruptionBudget", name)
+        assert pdb["spec"]["selector"]["matchLabels"] == {"app.kubernetes.io/name": name}
+        assert named(resources, "ConfigMap", name)["data"]["SERVICE_NAME"] == name
+
+
+_SECRET_NAME = re.compile(r"(PASSWORD|SECRET|TOKEN|_KEY$|PRIVATE|MONGODB_URI)", re.I)
+_CREDENTIAL_IN_URL = re.compile(r"://[^/@\s]+:[^/@\s]+@")
+
+
+def test_no_secret_value_is_inlined(resources: list[Doc], built: str) -> None:
+    for secret in kinds(resources, "Secret"):
+        assert not secret.get("data") and not secret.get("stringData"), f"Secret {secret['metadata']['name']}"
+    assert not _CREDENTIAL_IN_URL.search(built), "a URL with a password in the manifests"
+    for cm in kinds(resources, "ConfigMap"):
+        for key in cm.get("data", {}):
+            where = f"ConfigMap {cm['metadata']['name']}: {key}"
+            assert not (_SECRET_NAME.search(key) and not key.endswith("_FILE")), where
+    for d in kinds(resources, "Deployment"):
+        for c in _containers(d):
+            for env in c.get("env", []):
+                if _SECRET_NAME.search(env["name"]):
+                    assert "secretKeyRef" in env.get("valueFrom", {}), f"{d['metadata']['name']}: {env['name']} inlined"
+    realm = named(resources, "KeycloakRealmImport", "dinamis")
+    assert all("secret" in ref for ref in realm["spec"]["placeholders"].values())
+    keycloak = named(resources, "Keycloak", "keycloak")
+    assert {"usernameSecret", "passwordSecret"} <= set(keycloak["spec"]["db"])
+    for user in named(resources, "MongoDBCommunity", "dinamis-mongodb")["spec"]["users"]:
+        assert set(user["passwordSecretRef"]) == {"name", "key"}
+
+
+def _selects(policy: Doc, service: str) -> bool:
+    return policy["spec"]["podSelector"].get("matchLabels") == {"app.kubernetes.io/name": service}
+
+
+def _callers(resources: list[Doc], service: str) -> set[str]:
+    """The services whose settings name this one's URL (the gateway routes to all; requests asks the catalogue
+    and arbitration)."""
+    return {cm["metadata"]["name"] for cm in kinds(resources, "ConfigMap")
+            if any(v == f"http://{service}" for v in cm.get("data", {}).values())}
+
+
+def test_every_service_admits_only_the_gateway_or_its_declared_callers(resources: list[Doc]) -> None:
+    policies = kinds(resources, "NetworkPolicy")
+    for service in SERVICES:
+        mine = [p for p in policies if _selects(p, service)]
+        ingress = [p for p in mine if p["metadata"]["name"] == f"{service}-ingress"]
+        assert len(ingress) == 1, f"{service}: no ingress NetworkPolicy"
+        spec = ingress[0]["spec"]
+        assert spec["policyTypes"] == ["Ingress"]
+        peers = [peer for rule in spec.get("ingress", []) for peer in rule.get("from", [])]
+        if service == "gateway":
+            controller = {"kubernetes.io/metadata.name": "ingress-nginx"}
+            assert peers and all(p["namespaceSelector"]["matchLabels"] == controller for p in peers), peers
+        else:
+            assert "gateway" in _callers(resources, service)
+            admitted = set()
+            for peer in peers:
+                assert set(peer) == {"podSelector"}, f"{service} admits {peer}"
+                admitted.add(peer["podSelector"]["matchLabels"]["app.kubernetes.io/name"])
+            assert admitted <= _callers(resources, service), f"{service} admits {admitted}"
+            assert "gateway" in admitted
+        for other in mine:  # the only other: Prometheus scraping, where ServiceMonitors are deployed
+            if other is ingress[0]:
+                continue
+            assert other["metadata"]["name"] == f"{service}-metrics-scrape"
+            assert [p["namespaceSelector"]["matchLabels"] for r in other["spec"]["ingress"] for p in r["from"]] == [
+                {"kubernetes.io/metadata.name": "monitoring"}]
+
+
+def test_only_the_gateway_is_exposed_with_tls(resources: list[Doc]) -> None:
+    (ingress,) = kinds(resources, "Ingress")
+    backends = {p["backend"]["service"]["name"] for r in ingress["spec"]["rules"] for p in r["http"]["paths"]}
+    assert backends == {"gateway"}
+    hosts = {r["host"] for r in ingress["spec"]["rules"]}
+    assert hosts <= {h for t in ingress["spec"]["tls"] for h in t["hosts"]} and ingress["spec"]["tls"][0]["secretName"]
+    for svc in kinds(resources, "Service"):
+        assert svc["spec"].get("type", "ClusterIP") == "ClusterIP", svc["metadata"]["name"]
+
+
+def test_prod_scales_consumers_on_cpu_and_lag(resources: list[Doc], overlay: str) -> None:
+    hpas = {h["metadata"]["name"]: h for h in kinds(resources, "HorizontalPodAutoscaler")}
+    if overlay == "dev":
+        assert not hpas
+        return
+    assert set(hpas) == set(SERVICES)
+    for name, hpa in hpas.items():
+        metrics = {m["type"]: m for m in hpa["spec"]["metrics"]}
+        assert metrics["Resource"]["resource"]["name"] == "cpu"
+        if name != "gateway":
+            assert metrics["External"]["external"]["metric"]["name"] == "dinamis_consumer_lag_records"
+
+
+def test_every_dependency_comes_through_its_operator(resources: list[Doc]) -> None:
+    assert len(kinds(resources, "Kafka")) == 1 and len(kinds(resources, "KafkaNodePool")) == 2
+    assert {c["metadata"]["name"] for c in kinds(resources, "Cluster")} == {"dinamis-pg", "keycloak-pg"}
+    users = {u["name"]: u for u in named(resources, "MongoDBCommunity", "dinamis-mongodb")["spec"]["users"]}
+    assert set(users) == {"accounts", "requests", "arbitration", "provisioning"}
+    for name, user in users.items():
+        assert {r["db"] for r in user["roles"]} == {f"dinamis_{name}"}
+    assert {b["spec"]["name"] for b in kinds(resources, "Bucket")} == {"deliveries", "thumbnails"}
+    named(resources, "Keycloak", "keycloak")
