@@ -47,10 +47,8 @@ class Index:
 
 
 def ferretdb_dsn(profile: Profile) -> str:
-    """FerretDB's own PostgreSQL database (where its tables are)."""
-    if pg := profile.external("postgres"):
-        return pg.rsplit("/", 1)[0] + "/ferretdb"
-    return f"postgresql://dinamis@127.0.0.1:{profile.ports['postgres']}/ferretdb"
+    """FerretDB's own PostgreSQL database (where its tables are), as the administrator."""
+    return profile.postgres_admin_dsn("ferretdb")
 
 
 def wanted(conn: psycopg.Connection, fields: tuple[str, ...] = FIELDS,

@@ -5,6 +5,12 @@ Two profiles so the test suite never collides with a running development stack:
 ``KAFKA_BOOTSTRAP_SERVERS`` / ``MONGODB_URI`` / ``POSTGRES_DSN`` / ``KEYCLOAK_URL`` / ``SMTP_HOST`` /
 ``OBJECT_STORE_URL`` make that
 server external (not started here).
+
+Credentials (generated per profile by ``secrets.secret``, mode 0600 in the state directory): the
+administrator ``dinamis`` (PostgreSQL's superuser, also FerretDB's administrator) for the tests and
+tools that create databases, and one role per purpose that the services are given
+(``service_env``): the catalogue's pgstac database, the gateway's rate-limit schema, Keycloak's
+database, and one FerretDB user per service, allowed only its own database ``dinamis_<service>``.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 SERVICES = ("accounts", "catalogue", "requests", "arbitration", "provisioning", "gateway")
 
@@ -21,13 +28,15 @@ _PORTS = {
             "mail": 2525,
             "objectstore": 8333, "objectstore_master": 9333, "objectstore_volume": 8380, "objectstore_filer": 8888,
             "keycloak": 8080, "keycloak_management": 8079, "gateway": 8000,
-            "accounts": 8001, "catalogue": 8002, "requests": 8003, "arbitration": 8004, "provisioning": 8005},
+            "accounts": 8001, "catalogue": 8002, "requests": 8003, "arbitration": 8004, "provisioning": 8005,
+            "airbus-simulator": 8090},
     "test": {"kafka": 19092, "kafka_controller": 19093, "postgres": 55433, "ferretdb": 27018, "ferretdb_debug": 18088,
              "mail": 12525,
              "objectstore": 28333, "objectstore_master": 29333, "objectstore_volume": 28380, "objectstore_filer": 28888,
              "keycloak": 18080, "keycloak_management": 18079, "gateway": 18000,
              "accounts": 18001, "catalogue": 18002, "requests": 18003, "arbitration": 18004,
-             "provisioning": 18005},
+             "provisioning": 18005,
+             "airbus-simulator": 18090},
 }
 
 # The dev and test profiles' gateway counts every call (the code path is the production one) with limits
@@ -39,6 +48,17 @@ DEV_RATE_LIMITS = {"RATE_LIMIT_IP": "1000000", "RATE_LIMIT_USER": "1000000", "RA
 # The dev and test profiles accept an archive request within the free quota automatically, in every cell.
 DEV_AUTO_RULES = {cell: [{"name": "archive-within-free-quota", "kind": "archive-within-free-quota"}]
                   for cell in ("pleiades-science", "institutional", "spot-science")}
+
+
+POSTGRES_ADMIN = "dinamis"  # the superuser initdb creates; the tests' and tools' administrator
+# PostgreSQL roles the services are given, with the database each one connects to
+POSTGRES_ROLES = {"catalogue": ("catalogue", "dinamis"), "gateway": ("gateway", "dinamis")}
+KEYCLOAK_ROLE = "keycloak"  # owner of database keycloak
+
+
+def ferretdb_role(service: str) -> str:
+    """The FerretDB user (a PostgreSQL role owning the schema of that name) of a service."""
+    return f"dinamis_{service}"
 
 
 def repo_root() -> Path:
@@ -79,13 +99,49 @@ class Profile:
     def kafka_bootstrap(self) -> str:
         return self.external("kafka") or f"127.0.0.1:{self.ports['kafka']}"
 
+    def password(self, role: str) -> str:
+        """The password of a PostgreSQL role of this stack (FerretDB users are PostgreSQL roles)."""
+        from dinamis_cli.stack.secrets import secret
+
+        return secret(self, "postgres", role)
+
+    def postgres_url(self, role: str, database: str) -> str:
+        """``role``'s DSN to ``database`` of the stack's own PostgreSQL, password included."""
+        return (f"postgresql://{role}:{quote(self.password(role), safe='')}@127.0.0.1:{self.ports['postgres']}"
+                f"/{database}")
+
+    def postgres_admin_dsn(self, database: str = "dinamis") -> str:
+        """The administrator's DSN (tests, tools, the stack itself); an external server's as given."""
+        if pg := self.external("postgres"):
+            return pg if database == "dinamis" else pg.rsplit("/", 1)[0] + f"/{database}"
+        return self.postgres_url(POSTGRES_ADMIN, database)
+
+    def _mongodb_url(self, user: str) -> str:
+        # FerretDB 1.x takes the client's PLAIN credentials and connects to PostgreSQL as that role
+        return (f"mongodb://{user}:{quote(self.password(user), safe='')}@127.0.0.1:{self.ports['ferretdb']}/"
+                "?authMechanism=PLAIN")
+
     @property
     def mongodb_uri(self) -> str:
-        return self.external("ferretdb") or f"mongodb://127.0.0.1:{self.ports['ferretdb']}/"
+        """The administrator's MongoDB URI (tests and tools: every database); services get their own."""
+        return self.external("ferretdb") or self._mongodb_url(POSTGRES_ADMIN)
+
+    def service_mongodb_uri(self, service: str) -> str:
+        """``service``'s own FerretDB user, allowed only database ``dinamis_<service>``."""
+        return self.external("ferretdb") or self._mongodb_url(ferretdb_role(service))
 
     @property
     def postgres_dsn(self) -> str:
-        return self.external("postgres") or f"postgresql://dinamis@127.0.0.1:{self.ports['postgres']}/dinamis"
+        """The administrator's DSN to database ``dinamis`` (tests and tools); services get their own."""
+        return self.postgres_admin_dsn()
+
+    def service_postgres_dsn(self, service: str) -> str | None:
+        """``service``'s own role and database, ``None`` for a service that uses no PostgreSQL."""
+        if service not in POSTGRES_ROLES:
+            return None
+        if pg := self.external("postgres"):
+            return pg
+        return self.postgres_url(*POSTGRES_ROLES[service])
 
     @property
     def keycloak_url(self) -> str:
@@ -107,7 +163,7 @@ class Profile:
         return f"http://127.0.0.1:{self.ports[name]}"
 
     def service_env(self, name: str) -> dict[str, str]:
-        from dinamis_cli.stack.servers import REGISTRY
+        from dinamis_cli.stack.servers import REGISTRY, kafka_service_env
 
         env = {
             "SERVICE_NAME": name, "HTTP_HOST": "127.0.0.1", "HTTP_PORT": str(self.ports[name]),
@@ -119,8 +175,15 @@ class Profile:
         for server in REGISTRY:  # how to reach each server
             env.update(server.environment(self))
         env.update({f"{s.upper()}_URL": self.service_url(s) for s in SERVICES if s != "gateway"})
+        env.update(kafka_service_env(self, name))  # its own Kafka user: its topics and groups only
+        env["MONGODB_URI"] = self.service_mongodb_uri(name)  # its own user, never the administrator
+        env.pop("POSTGRES_DSN", None)
+        if dsn := self.service_postgres_dsn(name):
+            env["POSTGRES_DSN"] = dsn
         if name == "gateway":  # its rate-limit counters live in schema "gateway" of the stack's PostgreSQL
             env.update(DEV_RATE_LIMITS)
+        if name == "provisioning":  # accepted requests are ordered without an operator (production: an operator)
+            env["PROVISIONING_AUTO_CONFIRM"] = "true" if self.name in ("dev", "test") else "false"
         if name == "arbitration":  # the demo and the benchmarks flow without a person (production: no rule)
             env["ARBITRATION_AUTO_RULES"] = json.dumps(DEV_AUTO_RULES)
         if name in ("provisioning", "catalogue") and not self.external("objectstore"):  # its own S3 keys
@@ -148,5 +211,5 @@ def load_profile(name: str | None = None) -> Profile:
     name = name or os.environ.get("DINAMIS_PROFILE", "dev")
     if name not in _PORTS:
         raise ValueError(f"unknown profile {name!r}: choose one of {', '.join(_PORTS)}")
-    ports = {k: int(os.environ.get(f"DINAMIS_{k.upper()}_PORT", v)) for k, v in _PORTS[name].items()}
+    ports = {k: int(os.environ.get(f"DINAMIS_{k.upper().replace('-', '_')}_PORT", v)) for k, v in _PORTS[name].items()}
     return Profile(name, repo_root(), ports)
