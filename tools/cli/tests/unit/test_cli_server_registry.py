@@ -7,7 +7,8 @@ from dinamis_cli.stack.profile import SERVICES
 
 
 def test_each_server_is_described_once_with_a_port_in_every_profile():
-    assert SERVERS == ("postgres", "kafka", "ferretdb", "mail", "keycloak")  # start order (FerretDB, Keycloak on PG)
+    assert SERVERS[:5] == ("postgres", "kafka", "ferretdb", "mail", "keycloak")  # start order (PG first)
+    assert "objectstore" in SERVERS
     assert len({s.variable for s in REGISTRY}) == len(REGISTRY)
     for name in ("dev", "test"):
         profile = load_profile(name)
@@ -37,3 +38,18 @@ def test_a_server_named_in_the_environment_is_someone_elses_and_the_services_use
     assert server("kafka").address(profile) == "kafka.example.org:9092"
     monkeypatch.delenv("MONGODB_URI", raising=False)
     assert profile.external("ferretdb") is None
+
+
+def test_the_services_that_use_the_object_store_get_keys_of_their_own(monkeypatch):
+    for variable in ("OBJECT_STORE_URL", "DINAMIS_OBJECTSTORE_PORT"):
+        monkeypatch.delenv(variable, raising=False)
+    profile = load_profile("test")
+    keys = {name: (env.get("OBJECT_STORE_ACCESS_KEY"), env.get("OBJECT_STORE_SECRET_KEY"))
+            for name in SERVICES for env in [profile.service_env(name)]}
+    assert profile.service_env("catalogue")["OBJECT_STORE_URL"] == "http://127.0.0.1:28333"
+    assert all(keys["provisioning"]) and all(keys["catalogue"])
+    assert len({*keys["provisioning"], *keys["catalogue"]}) == 4  # nothing shared between them
+    assert all(keys[name] == (None, None) for name in SERVICES if name not in ("provisioning", "catalogue"))
+    monkeypatch.setenv("OBJECT_STORE_URL", "https://s3.example.org")  # someone else's store: its keys come from there
+    assert "OBJECT_STORE_ACCESS_KEY" not in profile.service_env("provisioning")
+    assert profile.service_env("provisioning")["OBJECT_STORE_URL"] == "https://s3.example.org"
