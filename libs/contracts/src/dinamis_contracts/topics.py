@@ -81,7 +81,7 @@ STREAMS: tuple[Topic, ...] = (
           retention_ms=FOREVER, cleanup_policy="compact"),
     Topic(requests.TOPIC, "requests",
           consumers=("arbitration.cases", "accounts.activity", "arbitration.quota-releases",
-                     "requests.tasking-index"),
+                     "requests.tasking-index", "provisioning.requests"),
           events={requests.REQUEST_SUBMITTED: requests.RequestSubmittedV1,
                   requests.REQUEST_STATUS_CHANGED: requests.RequestStatusChangedV1,
                   requests.REQUEST_CANCELLED: requests.RequestCancelledV1,

@@ -36,3 +36,17 @@ class Settings(ServiceSettings):
     airbus_ordering_lease_seconds: float = Field(
         default=60.0, gt=0, description="Airbus: an ordering lease whose holder died is taken over after this long")
     airbus_reads_per_second: float = Field(default=100.0, gt=0, description="Airbus: search/read calls per second")
+
+    # The order flow (issue 12): confirmation, price check, the worker and its polling backoff.
+    provisioning_auto_confirm: bool = Field(default=False,
+                                            description="confirm accepted requests' orders without an operator")
+    provisioning_price_tolerance: float = Field(default=0.05, ge=0,
+                                                description="share by which Airbus may exceed the frozen quote")
+    provisioning_worker_seconds: float = Field(default=2.0, gt=0,
+                                               description="how often the worker looks for due orders")
+    provisioning_worker_batch: int = Field(default=20, ge=1, description="orders the worker drives per round")
+    provisioning_poll_initial_seconds: float = Field(
+        default=5.0, gt=0, description="first poll of a placed order (doubled while unchanged)")
+    provisioning_poll_max_seconds: float = Field(default=300.0, gt=0, description="longest wait between two polls")
+    provisioning_retry_seconds: float = Field(default=10.0, gt=0,
+                                              description="first wait after a transient failure (doubled likewise)")

@@ -1,6 +1,6 @@
-"""On the real Kafka and FerretDB: a decision delivered twice makes one order intent, which the
-operators read at ``GET /api/provisioning/orders`` and which is announced with the data of what
-happened; a rejection orders nothing; a plain user may not read the orders."""
+"""On the real Kafka and FerretDB: a decision delivered twice makes one order (``recorded``: no
+auto-confirmation here), which the operators read at ``GET /api/provisioning/orders`` and which is
+announced with the data of what happened; a rejection orders nothing; a plain user may not read the orders."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ async def test_an_accepted_request_gets_one_order_that_operators_see_and_that_is
 
         [order] = await until(lambda: orders_of(accepted))
         assert (order["mission"], order["cell"], order["area_km2"], order["status"]) == (
-            "spot-6-7", "spot-science", 12.5, "intent")
+            "spot-6-7", "spot-science", 12.5, "recorded")
         assert (await operator.get("/api/provisioning/orders", params={"request_id": rejected})).json() == {
             "items": [], "next_before": None}
     async with service.client(roles=["user"]) as user:

@@ -9,7 +9,7 @@ from dinamis_common.auth import Principal
 from dinamis_common.http import require_roles
 from fastapi import Depends, Request
 
-from provisioning_service.domain.access import ORDER_READERS, Actor
+from provisioning_service.domain.access import ORDER_OPERATORS, ORDER_READERS, Actor
 from provisioning_service.service_layer.context import Provisioning
 
 
@@ -25,5 +25,10 @@ async def order_reader(principal: Annotated[Principal, Depends(require_roles(*OR
     return actor(principal)
 
 
+async def order_operator(principal: Annotated[Principal, Depends(require_roles(*ORDER_OPERATORS))]) -> Actor:
+    return actor(principal)
+
+
 Ctx = Annotated[Provisioning, Depends(context)]
 OrderReader = Annotated[Actor, Depends(order_reader)]
+OrderOperator = Annotated[Actor, Depends(order_operator)]
