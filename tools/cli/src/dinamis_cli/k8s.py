@@ -163,6 +163,7 @@ def config(svc: Service) -> dict[str, str]:
         "AUTH_ISSUER": "https://auth.dinamis.example.org/realms/dinamis",
         "AUTH_JWKS_URL": f"{KEYCLOAK_INTERNAL}/realms/dinamis/protocol/openid-connect/certs",
         "AUTH_AUDIENCE": "dinamis-api",
+        "FORWARDED_ALLOW_IPS": "",  # nobody's X-Forwarded-For; an overlay names the pod network (README)
         "OTEL_EXPORTER_OTLP_ENDPOINT": "http://otel-collector:4318",
     }
     if svc.consumes:
@@ -180,7 +181,6 @@ def config(svc: Service) -> dict[str, str]:
         env.update({"PORTAL_URL": "https://dinamis.example.org", "KEYCLOAK_URL": KEYCLOAK_INTERNAL,
                     "KEYCLOAK_REALM": "dinamis", "KEYCLOAK_CLIENT_ID": "svc-accounts",
                     "SMTP_HOST": "smtp.example.org", "SMTP_PORT": "587", "SMTP_FROM": "no-reply@dinamis.example.org",
-                    "FORWARDED_ALLOW_IPS": "",
                     "CERTIFICATE_KEY_FILE": "/run/secrets/dinamis/certificate-key.pem",
                     "CERTIFICATE_CERT_FILE": "/run/secrets/dinamis/certificate.pem"})
     if svc.name == "provisioning":
