@@ -1,0 +1,140 @@
+"""The Airbus connector against the real simulator process (tools/airbus-simulator, started here on a free
+port) with two connector "replicas" sharing the ordering gate on the real FerretDB: an order placed by both
+at once exists once; under injected faults (20 % 5xx, 10 % time-outs, 10 % 429) ten orders are each placed
+exactly once, counted in the simulator's own log; and the ordering calls reach Airbus at least 1 s apart."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from datetime import datetime
+from itertools import pairwise
+
+import httpx
+import pytest
+from dinamis_common.mongo import make_mongo_client
+from dinamis_testkit.inprocess import free_port
+from dinamis_testkit.polling import until
+from provisioning_service.adapters.airbus import AirbusConnector, AirbusPolicy
+from provisioning_service.adapters.ordering_gate import OrderingGate
+from provisioning_service.service_layer.airbus_port import AirbusError
+
+pytestmark = pytest.mark.integration
+
+KEY = "test-airbus-key"
+POLICY = AirbusPolicy(timeout=1.5, connect_timeout=1.0, retry_attempts=8, retry_initial=0.1, retry_max=1.0,
+                      retry_jitter=0.1, retry_total=60.0, breaker_failures=20, breaker_reset=1.0)
+AOI = {"type": "Polygon", "coordinates": [[[1.40, 43.55], [1.46, 43.55], [1.46, 43.60], [1.40, 43.60], [1.40, 43.55]]]}
+
+
+def archive(ref: str) -> dict:
+    return {"customer_reference": ref, "kind": "archive", "mission": "PLEIADES",
+            "items": [{"scene_id": f"DS_PHR1A_{ref}", "aoi": AOI}]}
+
+
+async def start_simulator(tmp_path, faults: dict[str, float]) -> tuple[asyncio.subprocess.Process, str]:
+    port = free_port()
+    env = {**os.environ, "AIRBUS_SIM_HOST": "127.0.0.1", "AIRBUS_SIM_PORT": str(port),
+           "AIRBUS_SIM_STATE_DIR": str(tmp_path / "airbus"), "AIRBUS_SIM_API_KEYS": json.dumps([KEY]),
+           "AIRBUS_SIM_FAULTS": json.dumps(faults), "AIRBUS_SIM_SEED": "12",
+           "AIRBUS_SIM_TIMEOUT_HOLD_SECONDS": "5", "AIRBUS_SIM_LOG_LEVEL": "warning",
+           "AIRBUS_SIM_RECEIVED_SECONDS": "1", "AIRBUS_SIM_PRODUCTION_SECONDS": "1", "AIRBUS_SIM_ATTEMPT_SECONDS": "1"}
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "airbus_simulator", env=env)
+    url = f"http://127.0.0.1:{port}"
+
+    async def up() -> bool:
+        if proc.returncode is not None:
+            raise RuntimeError(f"the simulator exited with {proc.returncode}")
+        try:
+            async with httpx.AsyncClient() as http:
+                return (await http.get(f"{url}/_simulator/orders", timeout=1)).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    await until(up, timeout=60)
+    return proc, url
+
+
+@pytest.fixture
+async def gates(servers, unique):
+    """The ordering gates of two replicas: each its own database client, one shared collection."""
+    clients = [make_mongo_client(servers.mongodb_uri, f"replica-{i}") for i in range(2)]
+    database = f"test_airbus_{unique}"
+    yield [OrderingGate(c[database]["airbus_ordering"], interval=1.0, lease=20.0, holder=f"replica-{i}", poll=0.02)
+           for i, c in enumerate(clients)]
+    await clients[0].drop_database(database)
+    for c in clients:
+        await c.close()
+
+
+async def simulated(tmp_path, gates, faults):
+    proc, url = await start_simulator(tmp_path, faults)
+    connectors = [AirbusConnector(url, KEY, gate, POLICY) for gate in gates]
+    return proc, url, connectors
+
+
+async def stop(proc: asyncio.subprocess.Process, connectors: list[AirbusConnector]) -> None:
+    for c in connectors:
+        await c.close()
+    if proc.returncode is None:
+        proc.terminate()
+        try:
+            await asyncio.wait_for(proc.wait(), timeout=10)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+
+
+async def simulator_log(url: str) -> dict:
+    async with httpx.AsyncClient() as http:
+        return (await http.get(f"{url}/_simulator/orders", timeout=10)).json()
+
+
+def assert_paced(calls: list[str]) -> None:
+    times = [datetime.fromisoformat(t.replace("Z", "+00:00")) for t in calls]
+    gaps = [(b - a).total_seconds() for a, b in pairwise(times)]
+    assert all(g >= 0.999 for g in gaps), f"ordering calls closer than 1 s: {min(gaps)} s"
+
+
+async def test_one_order_placed_by_two_replicas_at_once_exists_once(tmp_path, gates):
+    proc, url, (a, b) = await simulated(tmp_path, gates, {})
+    try:
+        refs = [f"req-{i}" for i in range(3)]
+        placed = await asyncio.gather(*[c.place_order(archive(r)) for r in refs for c in (a, b)])
+        log = await simulator_log(url)
+        assert log["by_customer_reference"] == {r: 1 for r in refs}
+        assert len({o.id for o in placed}) == 3  # both replicas got the same order for a reference
+        assert_paced(log["ordering_calls"])
+        order = await a.order(placed[0].id)
+        assert order.customer_reference == "req-0" and order.kind == "archive"
+        assert (await b.find_order("req-0")).id == order.id
+        assert await a.find_order("nobody") is None
+    finally:
+        await stop(proc, [a, b])
+
+
+async def test_under_faults_ten_orders_are_each_placed_exactly_once_at_most_one_ordering_call_per_second(
+        tmp_path, gates):
+    proc, url, (a, b) = await simulated(tmp_path, gates, {"5xx": 0.2, "timeout": 0.1, "429": 0.1})
+    try:
+        refs = [f"req-{i}" for i in range(10)]
+
+        async def place(connector: AirbusConnector, ref: str) -> str:
+            for _ in range(5):  # the flow tries a transient failure again later
+                try:
+                    return (await connector.place_order(archive(ref))).id
+                except AirbusError as e:
+                    assert e.transient, e.reason
+            raise AssertionError(f"{ref} was never placed")
+
+        # both replicas try every order, as after a rebalance or a replayed event
+        ids = await asyncio.wait_for(asyncio.gather(*[place(c, r) for r in refs for c in (a, b)]), timeout=280)
+        log = await simulator_log(url)
+        assert log["by_customer_reference"] == {r: 1 for r in refs}
+        assert len(set(ids)) == 10 and ids[0::2] == ids[1::2]
+        assert_paced(log["ordering_calls"])
+        assert len(log["ordering_calls"]) >= 10
+    finally:
+        await stop(proc, [a, b])
