@@ -54,7 +54,7 @@ async def cleanup(store_as) -> AsyncIterator[list[str]]:
 async def test_what_is_put_comes_back_is_listed_and_goes_away(store_as, unique, tmp_path: Path, cleanup) -> None:
     store = store_as("provisioning")
     package = tmp_path / "package.zip"
-    package.write_bytes(b"PK\x03\x04" + bytes(range(256)) * 4000)  # about 1 MB, streamed from the file
+    package.write_bytes(b"PK\x03\x04" + bytes(range(256)) * 36_000)  # 9.2 MB: sent in parts (multipart upload)
     manifest = b'{"product": "IMG_PHR1A_P_001"}'
 
     zip_url = await store.put("deliveries", f"it-{unique}/order-1/package.zip", package, "application/zip")
