@@ -40,7 +40,7 @@ class Dimap:
     dataset_id: str
     platform: str
     acquired_at: datetime
-    footprint: list[tuple[float, float]]  # (lon, lat), closed
+    footprint: list[list[tuple[float, float]]]  # rings of (lon, lat), closed: one per polygon of the area
     instrument: str | None = None
     cloud_cover: float | None = None
     incidence_angle: float | None = None
@@ -93,7 +93,7 @@ def read(xml: bytes) -> Dimap:
     if acquired_at is None:
         missing.append("TIME (acquisition)")
     footprint = _footprint(root)
-    if len(footprint) < 4:
+    if not footprint:
         missing.append("Dataset_Extent (footprint vertices)")
     if missing:
         raise InvalidDelivery(f"the DIMAP metadata lacks {', '.join(missing)}")
@@ -111,8 +111,10 @@ def read(xml: bytes) -> Dimap:
 
 def stac_item(d: Dimap, hrefs: dict[str, str], *, request_id: str, order_id: str, collection: str) -> dict[str, Any]:
     """The STAC item of a delivered product (``hrefs``: role -> ``s3://`` URL of its stored file)."""
-    lons, lats = [p[0] for p in d.footprint], [p[1] for p in d.footprint]
-    geometry = {"type": "Polygon", "coordinates": [[list(p) for p in d.footprint]]}
+    lons, lats = [p[0] for r in d.footprint for p in r], [p[1] for r in d.footprint for p in r]
+    polygons = [[[list(p) for p in ring]] for ring in d.footprint]
+    geometry = ({"type": "Polygon", "coordinates": polygons[0]} if len(polygons) == 1
+                else {"type": "MultiPolygon", "coordinates": polygons})
     props: dict[str, Any] = {"platform": d.platform, "constellation": d.platform.rsplit("-", 1)[0],
                              "license": LICENCE, "dinamis:request_id": request_id, "dinamis:order_id": order_id}
     if d.instrument:
@@ -191,19 +193,23 @@ def _time(root: ElementTree.Element) -> datetime | None:
     return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
-def _footprint(root: ElementTree.Element) -> list[tuple[float, float]]:
-    extent = root.find(".//Dataset_Extent")
-    if extent is None:
-        return []
-    points: list[tuple[float, float]] = []
-    for vertex in extent.iter("Vertex"):
-        lon, lat = _number(vertex, "LON"), _number(vertex, "LAT")
-        if lon is None or lat is None or not (-180 <= lon <= 180 and -90 <= lat <= 90):
+def _footprint(root: ElementTree.Element) -> list[list[tuple[float, float]]]:
+    """One closed ring per ``Dataset_Extent`` (a product of several polygons has several); none when any
+    extent is unreadable (fewer than 3 vertices, a coordinate missing or out of range)."""
+    rings: list[list[tuple[float, float]]] = []
+    for extent in root.iter("Dataset_Extent"):
+        points: list[tuple[float, float]] = []
+        for vertex in extent.iter("Vertex"):
+            lon, lat = _number(vertex, "LON"), _number(vertex, "LAT")
+            if lon is None or lat is None or not (-180 <= lon <= 180 and -90 <= lat <= 90):
+                return []
+            points.append((lon, lat))
+        if points and points[0] == points[-1]:
+            points.pop()
+        if len(points) < 3:
             return []
-        points.append((lon, lat))
-    if len(points) >= 3 and points[0] != points[-1]:
-        points.append(points[0])
-    return points
+        rings.append([*points, points[0]])
+    return rings
 
 
 def _epsg(root: ElementTree.Element) -> int | None:
