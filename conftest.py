@@ -3,6 +3,9 @@
 Resolution order for each server (DEVELOPERS.md): ``KAFKA_BOOTSTRAP_SERVERS`` /
 ``MONGODB_URI`` / ``POSTGRES_DSN`` when set → testcontainers when a Docker engine answers →
 the local processes the project's own stack scripts start (profile ``test``).
+On the local stack the tests connect as its administrator (``Profile.mongodb_uri`` /
+``postgres_dsn``: the password generated for the profile, never written here), which may create the
+tests' own databases ``t<unique>_<service>``; the services get users of their own (``service_env``).
 Unit tests use none of these fixtures and need no server.
 """
 

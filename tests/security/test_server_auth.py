@@ -8,9 +8,11 @@ test servers keep running for everyone else): PostgreSQL and FerretDB as ``dinam
 
 from __future__ import annotations
 
+import os
 import shutil
 import stat
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -155,6 +157,10 @@ def test_each_service_is_given_credentials_of_its_own_that_reach_only_its_own_da
         conn.execute("INSERT INTO gateway.rate_counters VALUES ('ip:127.0.0.1') ON CONFLICT DO NOTHING")
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("SELECT count(*) FROM pgstac.items")
+    started = subprocess.run([sys.executable, "-m", "catalogue_service.entrypoints.cli", "prepare"],
+                             env={**os.environ, "POSTGRES_DSN": catalogue}, capture_output=True, text=True,
+                             timeout=300, check=False)  # what the catalogue does at its start, as its own role
+    assert started.returncode == 0, started.stderr[-2000:]
     with psycopg.connect(catalogue, autocommit=True, options="-c search_path=pgstac,public") as conn:
         assert conn.execute("SELECT count(*) FROM pgstac.collections").fetchone()[0] > 0  # pgstac ready for it
         assert conn.execute("SELECT search('{}'::jsonb)->'numberReturned'").fetchone() == (0,)
