@@ -14,8 +14,9 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,6 +31,14 @@ class Servers:
     # the S3 object store and its administrator's keys (every bucket); empty where no store is known
     object_store_url: str = ""
     object_store_admin_keys: tuple[str, str] = ("", "")
+    # the Kafka administrator's login (a dinamis_common.messaging.broker.KafkaAuth): none on PLAINTEXT
+    kafka_auth: Any = field(default_factory=lambda: _no_kafka_auth())
+
+
+def _no_kafka_auth() -> Any:
+    from dinamis_common.messaging.broker import NO_AUTH
+
+    return NO_AUTH
 
 
 def _docker_engine() -> bool:
@@ -70,10 +79,11 @@ def servers() -> Iterator[Servers]:
 
     profile = stack.load_profile("test")
     stack.start_servers(profile)
-    from dinamis_cli.stack.servers import objectstore_keys, objectstore_url
+    from dinamis_cli.stack.servers import kafka_auth, objectstore_keys, objectstore_url
 
     yield Servers(profile.kafka_bootstrap, profile.mongodb_uri, profile.postgres_dsn,
-                  object_store_url=objectstore_url(profile), object_store_admin_keys=objectstore_keys(profile, "admin"))
+                  object_store_url=objectstore_url(profile), object_store_admin_keys=objectstore_keys(profile, "admin"),
+                  kafka_auth=kafka_auth(profile))
 
 
 @pytest.fixture

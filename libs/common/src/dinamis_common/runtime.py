@@ -21,6 +21,7 @@ from dinamis_common.auth import JwksVerifier
 from dinamis_common.http import InputLimits, create_service_app
 from dinamis_common.logging import configure_logging
 from dinamis_common.messaging.broker import (
+    KafkaAuth,
     asyncapi,
     declare_publishers,
     ensure_topics,
@@ -63,6 +64,7 @@ class Runtime:
         """``telemetry``: providers built by the caller (a test's in-memory metric reader), else
         the service's own, exporting to ``otel_exporter_otlp_endpoint``."""
         self.settings = settings
+        self.kafka_auth = KafkaAuth.of(settings)  # the service's own Kafka user (none on PLAINTEXT)
         self.topic_table: TopicTable = topics or _NoTopics()
         self.telemetry: Telemetry = telemetry or setup_telemetry(
             settings.service_name, settings.otel_exporter_otlp_endpoint, span_exporter
@@ -74,7 +76,7 @@ class Runtime:
             make_mongo_client(settings.mongodb_uri, settings.service_name, self.telemetry) if with_mongo else None
         )
         self.broker: KafkaBroker | None = (
-            make_broker(settings.kafka_bootstrap_servers, self.telemetry) if with_kafka else None
+            make_broker(settings.kafka_bootstrap_servers, self.telemetry, self.kafka_auth) if with_kafka else None
         )
         self.relay: OutboxRelay | None = None
         self.extra_relays: list[OutboxRelay] = []  # other side effects (e-mails), added before store()
@@ -168,14 +170,14 @@ class Runtime:
         for owner in indexed:
             await owner.ensure_indexes()
         if self.broker is not None:
-            await ensure_topics(self.settings.kafka_bootstrap_servers, self.topic_specs())
+            await ensure_topics(self.settings.kafka_bootstrap_servers, self.topic_specs(), auth=self.kafka_auth)
             await self.broker.start()
             if self._groups:
                 if self.dlq_waiting is None:
                     self.dlq_waiting = DlqWaiting(
                         self.settings.kafka_bootstrap_servers, self._groups,
                         self.telemetry.meter("dinamis.consumer"), self.settings.dlq_metric_seconds,
-                        client_id=f"{self.settings.service_name}-dlq-metric")
+                        client_id=f"{self.settings.service_name}-dlq-metric", auth=self.kafka_auth)
                 self.dlq_waiting.start()
         if self.relay is not None:
             self.relay.start()
@@ -201,8 +203,8 @@ class Runtime:
             mongo = self.mongo
             checks["mongodb"] = lambda: ping(mongo)
         if self.broker is not None:
-            bootstrap = self.settings.kafka_bootstrap_servers
-            checks["kafka"] = lambda: kafka_ready(bootstrap)
+            bootstrap, auth = self.settings.kafka_bootstrap_servers, self.kafka_auth
+            checks["kafka"] = lambda: kafka_ready(bootstrap, auth)
         return {**checks, **self.extra_checks}
 
 

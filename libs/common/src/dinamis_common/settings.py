@@ -23,6 +23,15 @@ class ServiceSettings(BaseSettings):
     # Prepended to every topic and consumer group: lets several stacks share one cluster
     # (tests run isolated stacks side by side); empty in a normal deployment.
     kafka_namespace: str = ""
+    # Who this service is to Kafka: PLAINTEXT (no user) by default; the stack and production use
+    # SASL_PLAINTEXT (or SASL_SSL) with SCRAM-SHA-512 and one user per service, whose ACLs allow its
+    # own topics and groups only (dinamis_cli.stack.kafka_acl).
+    kafka_security_protocol: str = Field(default="PLAINTEXT", pattern="^(PLAINTEXT|SASL_PLAINTEXT|SASL_SSL)$",
+                                         description="PLAINTEXT, SASL_PLAINTEXT or SASL_SSL")
+    kafka_sasl_mechanism: str = Field(default="SCRAM-SHA-512", pattern="^(SCRAM-SHA-512|SCRAM-SHA-256|PLAIN)$",
+                                      description="SASL mechanism (with a SASL protocol)")
+    kafka_username: str = Field(default="", description="this service's Kafka user")
+    kafka_password: SecretStr = Field(default=SecretStr(""), description="this service's Kafka password")
     mongodb_uri: str = "mongodb://127.0.0.1:27017/"
     # Empty means ``dinamis_<service_name>``: each service owns its own database.
     mongodb_database: str = ""

@@ -7,6 +7,7 @@ import asyncio
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from dinamis_common.messaging.broker import NO_AUTH, KafkaAuth
 from dinamis_common.messaging.envelope import CloudEvent
 
 
@@ -15,10 +16,10 @@ class Publisher:
     event's subject; ``acks=all``) and, given the consumer group that reads the topic, waits until
     that group has consumed every record it sent."""
 
-    def __init__(self, kafka: str, topic: str, group: str | None = None) -> None:
+    def __init__(self, kafka: str, topic: str, group: str | None = None, auth: KafkaAuth = NO_AUTH) -> None:
         self.topic, self.group = topic, group
-        self.producer = AIOKafkaProducer(bootstrap_servers=kafka, acks="all")
-        self.admin = AIOKafkaAdminClient(bootstrap_servers=kafka) if group else None
+        self.producer = AIOKafkaProducer(bootstrap_servers=kafka, acks="all", **auth.client_options())
+        self.admin = AIOKafkaAdminClient(bootstrap_servers=kafka, **auth.client_options()) if group else None
         self.sent: dict[TopicPartition, int] = {}
 
     async def start(self) -> None:
@@ -52,6 +53,7 @@ class Publisher:
             await asyncio.sleep(0.1)
 
 
-def reader(kafka: str, *topics: str) -> AIOKafkaConsumer:
+def reader(kafka: str, *topics: str, auth: KafkaAuth = NO_AUTH) -> AIOKafkaConsumer:
     """A consumer of no group that reads ``topics`` from their first record (start it, then stop it)."""
-    return AIOKafkaConsumer(*topics, bootstrap_servers=kafka, group_id=None, auto_offset_reset="earliest")
+    return AIOKafkaConsumer(*topics, bootstrap_servers=kafka, group_id=None, auto_offset_reset="earliest",
+                            **auth.client_options())

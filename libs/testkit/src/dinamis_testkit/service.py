@@ -20,6 +20,7 @@ from typing import Any, Protocol, TypeVar
 
 import httpx
 from aiokafka import AIOKafkaConsumer
+from dinamis_common.messaging.broker import NO_AUTH, KafkaAuth
 from dinamis_common.mongo import make_mongo_client
 from dinamis_common.settings import ServiceSettings
 from pymongo.asynchronous.database import AsyncDatabase
@@ -67,6 +68,8 @@ class Sandbox:
 
     def __init__(self, servers: Servers, keys_dir: Path) -> None:
         self.kafka, self.mongodb_uri = servers.kafka, servers.mongodb_uri
+        # the Kafka administrator: the sandbox's services use namespaced topics the table's ACLs do not name
+        self.kafka_auth: KafkaAuth = getattr(servers, "kafka_auth", NO_AUTH)
         self.keys = ensure_dev_keys(keys_dir)
         self.unique = uuid.uuid4().hex[:10]
         self.namespace = f"t{self.unique}."
@@ -80,6 +83,9 @@ class Sandbox:
         development key and a free port; ``overrides`` win."""
         return settings_class(**{
             "kafka_bootstrap_servers": self.kafka, "mongodb_uri": self.mongodb_uri,
+            "kafka_security_protocol": self.kafka_auth.security_protocol,
+            "kafka_sasl_mechanism": self.kafka_auth.sasl_mechanism, "kafka_username": self.kafka_auth.username,
+            "kafka_password": self.kafka_auth.password,
             "mongodb_database": f"t{self.unique}_{name}", "kafka_namespace": self.namespace,
             "auth_issuer": DEV_ISSUER, "auth_jwks_url": f"file://{self.keys[1]}", "http_port": free_port(),
             "outbox_poll_seconds": 0.5, **overrides})
@@ -100,14 +106,15 @@ class Sandbox:
 
     async def publisher(self, topic: str, group: str | None = None) -> Publisher:
         """Publishes to ``topic`` of the namespace as its relay would (stopped when the sandbox closes)."""
-        publisher = Publisher(self.kafka, self.namespace + topic, self.namespace + group if group else None)
+        publisher = Publisher(self.kafka, self.namespace + topic, self.namespace + group if group else None,
+                              self.kafka_auth)
         await publisher.start()
         self._clients.append(publisher)
         return publisher
 
     async def reader(self, *topics: str) -> AIOKafkaConsumer:
         """Reads ``topics`` of the namespace from their first record (stopped when the sandbox closes)."""
-        consumer = reader(self.kafka, *(self.namespace + t for t in topics))
+        consumer = reader(self.kafka, *(self.namespace + t for t in topics), auth=self.kafka_auth)
         await consumer.start()
         self._clients.append(consumer)
         return consumer

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import typer
 from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord
+from dinamis_common.messaging.broker import KafkaAuth
 from dinamis_common.messaging.consumer import (
     H_ATTEMPTS,
     H_FAILED_AT,
@@ -69,6 +70,13 @@ def _bootstrap(profile: str | None) -> str:
     return stack.load_profile(profile).kafka_bootstrap
 
 
+def _auth(profile: str | None) -> KafkaAuth:
+    """The profile's Kafka administrator (every group's DLQ and replay group), none on PLAINTEXT."""
+    from dinamis_cli.stack.servers import kafka_auth
+
+    return kafka_auth(stack.load_profile(profile))
+
+
 def _run(make, bootstrap: str):
     try:
         return run_sync(make)
@@ -86,7 +94,7 @@ def list_(profile: ProfileOpt = None, as_json: JsonOpt = False) -> None:
     bootstrap = _bootstrap(profile)
 
     async def collect() -> list[dict[str, Any]]:
-        found = await dead_letters(bootstrap)
+        found = await dead_letters(bootstrap, auth=_auth(profile))
         rows = []
         for group, parts in found.items():
             waiting, total = sum(p.waiting for p in parts.values()), sum(p.total for p in parts.values())
@@ -114,7 +122,7 @@ def show(group: GroupArg, limit: Annotated[int, typer.Option(help="at most this 
     bootstrap, group = _bootstrap(profile), _group(group)
 
     async def collect() -> tuple[int, list[dict[str, Any]]]:
-        async with DeadLetters(bootstrap, group) as dl:
+        async with DeadLetters(bootstrap, group, _auth(profile)) as dl:
             return dl.waiting, [_describe(r) for r in await dl.records(limit_per_partition=limit)][:limit]
 
     waiting, rows = _run(collect, bootstrap)
@@ -142,7 +150,7 @@ def replay(group: GroupArg,
     bootstrap, group = _bootstrap(profile), _group(group)
 
     async def run() -> tuple[list[dict[str, Any]], int]:
-        async with DeadLetters(bootstrap, group) as dl:
+        async with DeadLetters(bootstrap, group, _auth(profile)) as dl:
             waiting = await dl.records()
             chosen = waiting if replay_all else [r for r in waiting if dict(r.headers).get("ce_id", b"").decode()
                                                  in set(ids or ())]

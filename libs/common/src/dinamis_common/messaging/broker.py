@@ -12,16 +12,65 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import TopicAlreadyExistsError
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
+from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 
 from dinamis_common.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
 
 
-def make_broker(bootstrap_servers: str, telemetry: Telemetry) -> KafkaBroker:
+@dataclass(frozen=True)
+class KafkaAuth:
+    """Who a client is to Kafka (``ServiceSettings.kafka_*``): nobody on PLAINTEXT, else a SASL user.
+    Every broker, producer, consumer and admin client the platform makes is given one."""
+
+    security_protocol: str = "PLAINTEXT"
+    sasl_mechanism: str = "SCRAM-SHA-512"
+    username: str = ""
+    password: str = field(default="", repr=False)
+
+    @classmethod
+    def of(cls, settings: Any) -> KafkaAuth:
+        """From a ``ServiceSettings`` (its password a ``SecretStr``)."""
+        return cls(settings.kafka_security_protocol, settings.kafka_sasl_mechanism, settings.kafka_username,
+                   settings.kafka_password.get_secret_value())
+
+    @property
+    def sasl(self) -> bool:
+        return self.security_protocol.startswith("SASL_")
+
+    def client_options(self) -> dict[str, Any]:
+        """Keyword arguments of aiokafka's producer, consumer and admin client."""
+        if not self.sasl:
+            return {}
+        if self.security_protocol == "SASL_SSL":
+            from aiokafka.helpers import create_ssl_context
+
+            ssl: dict[str, Any] = {"ssl_context": create_ssl_context()}
+        else:
+            ssl = {}
+        return {"security_protocol": self.security_protocol, "sasl_mechanism": self.sasl_mechanism,
+                "sasl_plain_username": self.username, "sasl_plain_password": self.password, **ssl}
+
+    def security(self) -> BaseSecurity | None:
+        """faststream's ``KafkaBroker(security=...)``."""
+        if not self.sasl:
+            return None
+        kind = {"SCRAM-SHA-512": SASLScram512, "SCRAM-SHA-256": SASLScram256, "PLAIN": SASLPlaintext}
+        if self.sasl_mechanism not in kind:
+            raise ValueError(f"unsupported Kafka SASL mechanism {self.sasl_mechanism!r}")
+        return kind[self.sasl_mechanism](self.username, self.password,
+                                         use_ssl=self.security_protocol == "SASL_SSL")
+
+
+NO_AUTH = KafkaAuth()
+
+
+def make_broker(bootstrap_servers: str, telemetry: Telemetry, auth: KafkaAuth = NO_AUTH) -> KafkaBroker:
     """Idempotent producer, ``acks=all``: a record acknowledged is a record kept."""
     return KafkaBroker(
         bootstrap_servers,
+        security=auth.security(),
         client_id=telemetry.service,
         acks="all",
         enable_idempotence=True,
@@ -73,7 +122,7 @@ def _held(spec: TopicSpec, replicas: int) -> TopicSpec:
 
 
 async def ensure_topics(bootstrap_servers: str, topics: Iterable[str | TopicSpec], partitions: int = 3, *,
-                        reconcile: bool = False) -> TopicChanges:
+                        reconcile: bool = False, auth: KafkaAuth = NO_AUTH) -> TopicChanges:
     """Creates the topics that do not exist (``dinamis_contracts.topics.topic_configs()`` gives the
     specs; a bare name gets ``partitions`` and the broker's defaults). Replication is capped at the
     number of brokers. With ``reconcile``, existing topics also get the partitions they lack and the
@@ -82,7 +131,8 @@ async def ensure_topics(bootstrap_servers: str, topics: Iterable[str | TopicSpec
     changes = TopicChanges()
     if not specs:
         return changes
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="dinamis-topics")
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="dinamis-topics",
+                                **auth.client_options())
     await admin.start()
     try:
         # asking for a missing topic by name would make a broker that auto-creates topics create it
@@ -142,8 +192,9 @@ async def _configure(admin: AIOKafkaAdminClient, specs: list[TopicSpec], changes
     changes.reconfigured.extend(s["name"] for s in stale)
 
 
-async def kafka_ready(bootstrap_servers: str) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=3000)
+async def kafka_ready(bootstrap_servers: str, auth: KafkaAuth = NO_AUTH) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=3000,
+                                **auth.client_options())
     await admin.start()
     try:
         await admin.list_topics()

@@ -31,6 +31,7 @@ from aiokafka.structs import ConsumerRecord, OffsetAndMetadata
 from opentelemetry.metrics import CallbackOptions, Meter, Observation
 
 from dinamis_common.background import cancelled
+from dinamis_common.messaging.broker import NO_AUTH, KafkaAuth
 from dinamis_common.messaging.consumer import H_ATTEMPTS, H_NOT_BEFORE, dlq_topic, retry_topic
 
 log = logging.getLogger(__name__)
@@ -83,16 +84,16 @@ class Partition:
 class DeadLetters:
     """One group's DLQ on one cluster: its partitions, the records still waiting, replays."""
 
-    def __init__(self, bootstrap: str, group: str) -> None:
-        self.bootstrap, self.group, self.topic = bootstrap, group, dlq_topic(group)
+    def __init__(self, bootstrap: str, group: str, auth: KafkaAuth = NO_AUTH) -> None:
+        self.bootstrap, self.group, self.topic, self.auth = bootstrap, group, dlq_topic(group), auth
         self.consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=replay_group(group),
-                                         enable_auto_commit=False, client_id="dinamis-dlq")
+                                         enable_auto_commit=False, client_id="dinamis-dlq", **auth.client_options())
         self.partitions: dict[TopicPartition, Partition] = {}
 
     async def __aenter__(self) -> DeadLetters:
         try:
             await self.consumer.start()
-            async with kafka_admin(self.bootstrap) as admin:
+            async with kafka_admin(self.bootstrap, auth=self.auth) as admin:
                 # listed first: asking a broker that auto-creates topics about a missing one creates it
                 if self.topic not in await admin.list_topics():
                     raise LookupError(f"no topic {self.topic}")
@@ -146,7 +147,7 @@ class DeadLetters:
         if not records:
             return []
         producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all", enable_idempotence=True,
-                                    client_id="dinamis-dlq")
+                                    client_id="dinamis-dlq", **self.auth.client_options())
         try:
             await producer.start()
             now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -170,8 +171,9 @@ class DeadLetters:
 
 
 @asynccontextmanager
-async def kafka_admin(bootstrap: str, client_id: str = "dinamis-dlq") -> AsyncIterator[AIOKafkaAdminClient]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id=client_id)
+async def kafka_admin(bootstrap: str, client_id: str = "dinamis-dlq",
+                      auth: KafkaAuth = NO_AUTH) -> AsyncIterator[AIOKafkaAdminClient]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id=client_id, **auth.client_options())
     try:
         await admin.start()
         yield admin
@@ -179,14 +181,14 @@ async def kafka_admin(bootstrap: str, client_id: str = "dinamis-dlq") -> AsyncIt
         await admin.close()
 
 
-async def dead_letters(bootstrap: str, groups: Iterable[str] | None = None,
-                       client_id: str = "dinamis-dlq") -> dict[str, dict[TopicPartition, Partition]]:
+async def dead_letters(bootstrap: str, groups: Iterable[str] | None = None, client_id: str = "dinamis-dlq",
+                       auth: KafkaAuth = NO_AUTH) -> dict[str, dict[TopicPartition, Partition]]:
     """Each group's DLQ partitions, by group: ``groups`` (those whose DLQ exists), or every group
     that has a DLQ on the cluster."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, client_id=client_id)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, client_id=client_id, **auth.client_options())
     try:
         await consumer.start()
-        async with kafka_admin(bootstrap, client_id) as admin:
+        async with kafka_admin(bootstrap, client_id, auth) as admin:
             dlqs = {t.removesuffix(".dlq") for t in await admin.list_topics() if t.endswith(".dlq")}
             chosen = sorted(dlqs if groups is None else dlqs.intersection(groups))
             return await _partitions(admin, consumer, chosen)
@@ -226,8 +228,9 @@ class DlqWaiting:
     miss is logged at WARNING, the last count stays and the next period tries again."""
 
     def __init__(self, bootstrap: str, groups: Iterable[str], meter: Meter, period: float,
-                 client_id: str = "dinamis-dlq-metric") -> None:
+                 client_id: str = "dinamis-dlq-metric", auth: KafkaAuth = NO_AUTH) -> None:
         self.bootstrap, self.groups, self.period, self.client_id = bootstrap, sorted(groups), period, client_id
+        self.auth = auth
         self.waiting: dict[str, int] = {}
         self._task: asyncio.Task[None] | None = None
         meter.create_observable_gauge("dinamis.consumer.dlq_waiting", callbacks=[self._observe], unit="{record}",
@@ -239,7 +242,7 @@ class DlqWaiting:
     async def refresh(self) -> None:
         """Count now (at most ``max(period, 10 s)``); raises when Kafka does not answer."""
         async with asyncio.timeout(max(self.period, 10.0)):
-            found = await dead_letters(self.bootstrap, self.groups, self.client_id)
+            found = await dead_letters(self.bootstrap, self.groups, self.client_id, self.auth)
         self.waiting.update({group: sum(p.waiting for p in parts.values()) for group, parts in found.items()})
 
     async def run(self) -> None:

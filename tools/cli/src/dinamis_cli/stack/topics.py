@@ -13,4 +13,7 @@ from dinamis_cli.stack.profile import Profile
 def ensure(profile: Profile) -> TopicChanges:
     """Creates the missing topics, adds partitions and sets the configuration the table gives to
     existing ones (replication capped at the brokers there are); never deletes anything."""
-    return run_sync(lambda: ensure_topics(profile.kafka_bootstrap, topic_configs(), reconcile=True))
+    from dinamis_cli.stack.servers import kafka_auth
+
+    auth = kafka_auth(profile)  # the administrator: it creates and configures every service's topics
+    return run_sync(lambda: ensure_topics(profile.kafka_bootstrap, topic_configs(), reconcile=True, auth=auth))

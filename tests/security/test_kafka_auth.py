@@ -1,0 +1,169 @@
+"""Class "servers without authentication" (issue 11), Kafka's part: the stack's Kafka asks every client
+for a SCRAM-SHA-512 user, and a service's user may touch its own topics and groups only.
+
+Before this change anyone on the machine read and wrote every topic and joined every consumer group.
+The stack's shared test Kafka is not restarted here: ``servers.start_kafka`` starts a private broker of
+its own (state directory under the test's temporary directory, free ports), exactly as ``dinamis up``
+starts the stack's, and the clients are the platform's own (aiokafka with the settings' login, the
+faststream broker a service builds from its ``ServiceSettings``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from dataclasses import replace
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import GroupAuthorizationFailedError, KafkaError, TopicAuthorizationFailedError
+from dinamis_contracts import accounts, requests
+from dinamis_contracts.topics import TOPICS, service_of
+
+REQUESTS_TOPIC, ACCOUNTS_TOPIC = requests.TOPIC, accounts.ENTITY_TOPIC
+
+
+# --- the rules, from the topic table (no server) ------------------------------------------------
+
+def test_every_topic_of_the_table_is_written_by_its_publisher_and_read_by_its_groups_only():
+    from dinamis_cli.stack.kafka_acl import Acl, acls_of, services_of
+
+    rules = {service: set(acls_of(service)) for service in services_of()}
+    for topic in TOPICS:
+        writers = {s for s, r in rules.items() if Acl("topic", topic.name, "literal", "WRITE") in r}
+        readers = {s for s, r in rules.items() if Acl("topic", topic.name, "literal", "READ") in r}
+        assert writers == {topic.publisher}, topic.name
+        assert readers == {service_of(g) for g in topic.consumers}, topic.name
+        for group in topic.consumers:  # each group is its own service's, by prefix, and nobody else's
+            owners = {s for s, r in rules.items() if any(
+                a.resource == "group" and a.pattern == "prefixed" and group.startswith(a.name) for a in r)}
+            assert owners == {service_of(group)}, group
+    granted = {a.name for r in rules.values() for a in r if a.resource == "topic"}
+    assert granted == {t.name for t in TOPICS}  # no topic outside the table
+    assert acls_of("gateway") == []  # a service without topics gets no right at all
+    assert not any(a.operation not in ("READ", "WRITE", "CREATE", "DESCRIBE", "DESCRIBE_CONFIGS", "ALTER_CONFIGS",
+                                       "IDEMPOTENT_WRITE") for r in rules.values() for a in r)
+
+
+def test_a_namespace_prefixes_every_topic_and_group_rule():
+    from dinamis_cli.stack.kafka_acl import acls_of
+
+    rules = acls_of("requests", namespace="t42.")
+    assert rules and all(a.name.startswith("t42.") for a in rules if a.resource != "cluster")
+
+
+# --- a private Kafka with users ------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def kafka(tmp_path_factory) -> Iterator:
+    """A profile whose Kafka runs with SASL/SCRAM and ACLs on free ports, the table's topics created by
+    its administrator as ``dinamis up`` does."""
+    from dinamis_cli.stack import servers, topics
+    from dinamis_cli.stack.profile import Profile, repo_root
+    from dinamis_testkit.inprocess import free_port
+
+    profile = Profile("kafka-auth", tmp_path_factory.mktemp("kafka-auth"),
+                      {"kafka": free_port(), "kafka_controller": free_port()})
+    assert repo_root()  # the Kafka installed for the stack (scripts/install/kafka.sh) is the one started
+    try:
+        servers.start_kafka(profile)
+        topics.ensure(profile)
+        yield profile
+    finally:
+        servers.server("kafka").stop(profile)
+
+
+def _login(profile, user: str):
+    from dinamis_cli.stack.servers import kafka_auth
+
+    return kafka_auth(profile, user)
+
+
+async def _admin_lists_topics(bootstrap: str, **options) -> list[str]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000, **options)
+    try:
+        await asyncio.wait_for(admin.start(), 15)
+        return await asyncio.wait_for(admin.list_topics(), 15)
+    finally:
+        await admin.close()
+
+
+async def test_a_client_without_credentials_or_with_a_wrong_password_is_refused(kafka):
+    from dinamis_cli.stack.servers import kafka_secured
+
+    assert kafka_secured(kafka)
+    with pytest.raises((KafkaError, TimeoutError, OSError)):
+        await _admin_lists_topics(kafka.kafka_bootstrap)  # PLAINTEXT: no user at all
+    wrong = replace(_login(kafka, "requests"), password="not-the-password")
+    with pytest.raises((KafkaError, TimeoutError)):
+        await _admin_lists_topics(kafka.kafka_bootstrap, **wrong.client_options())
+    unknown = replace(_login(kafka, "requests"), username="nobody")
+    with pytest.raises((KafkaError, TimeoutError)):
+        await _admin_lists_topics(kafka.kafka_bootstrap, **unknown.client_options())
+    # the administrator sees every topic of the table; the requests service only those it may describe
+    assert {t.name for t in TOPICS} <= set(await _admin_lists_topics(
+        kafka.kafka_bootstrap, **_login(kafka, "admin").client_options()))
+    seen = set(await _admin_lists_topics(kafka.kafka_bootstrap, **_login(kafka, "requests").client_options()))
+    assert REQUESTS_TOPIC in seen and ACCOUNTS_TOPIC in seen  # it reads accounts' entities (requests.entities)
+    assert "arbitration.cases.dlq" not in seen and "provisioning.orders.retry" not in seen
+
+
+async def test_the_requests_service_publishes_its_topic_and_is_refused_elsewhere(kafka, unique):
+    from dinamis_cli.stack.servers import kafka_service_env
+    from dinamis_common.messaging.broker import KafkaAuth, make_broker
+    from dinamis_common.settings import ServiceSettings
+    from dinamis_common.telemetry import setup_telemetry
+
+    env = kafka_service_env(kafka, "requests")
+    assert env["KAFKA_USERNAME"] == "requests" and env["KAFKA_SECURITY_PROTOCOL"] == "SASL_PLAINTEXT"
+    settings = ServiceSettings(service_name="requests", kafka_bootstrap_servers=kafka.kafka_bootstrap,
+                               **{k.lower(): v for k, v in env.items()})
+    auth = KafkaAuth.of(settings)
+
+    # what the service's own broker publishes lands on its topic (read back by the administrator)
+    broker = make_broker(kafka.kafka_bootstrap, setup_telemetry("requests"), auth)
+    await broker.start()
+    try:
+        await broker.publish(f"published {unique}".encode(), topic=REQUESTS_TOPIC, key=unique.encode())
+    finally:
+        await broker.stop()
+    reader = AIOKafkaConsumer(REQUESTS_TOPIC, bootstrap_servers=kafka.kafka_bootstrap, group_id=None,
+                              auto_offset_reset="earliest", **_login(kafka, "admin").client_options())
+    await reader.start()
+    try:
+        found: list[bytes] = []
+        for _ in range(20):
+            batch = await reader.getmany(timeout_ms=500)
+            found += [r.value for records in batch.values() for r in records]
+            if f"published {unique}".encode() in found:
+                break
+        assert f"published {unique}".encode() in found
+    finally:
+        await reader.stop()
+
+    # accounts' topic: refused
+    producer = AIOKafkaProducer(bootstrap_servers=kafka.kafka_bootstrap, acks="all", enable_idempotence=True,
+                                request_timeout_ms=5000, **auth.client_options())
+    await producer.start()
+    try:
+        with pytest.raises(TopicAuthorizationFailedError):
+            await asyncio.wait_for(producer.send_and_wait(ACCOUNTS_TOPIC, b"forged", key=b"x"), 20)
+    finally:
+        await producer.stop()
+
+    # its own group reads; arbitration's group is refused
+    own = AIOKafkaConsumer(REQUESTS_TOPIC, bootstrap_servers=kafka.kafka_bootstrap, group_id="requests.tasking-index",
+                           auto_offset_reset="earliest", **auth.client_options())
+    await own.start()
+    try:
+        await own.getmany(timeout_ms=2000)
+        await own.commit()
+    finally:
+        await own.stop()
+    other = AIOKafkaConsumer(REQUESTS_TOPIC, bootstrap_servers=kafka.kafka_bootstrap, group_id="arbitration.cases",
+                             auto_offset_reset="earliest", **auth.client_options())
+    with pytest.raises(GroupAuthorizationFailedError):
+        await asyncio.wait_for(other.start(), 20)
+        await asyncio.wait_for(other.getmany(timeout_ms=5000), 20)
+    await other.stop()
