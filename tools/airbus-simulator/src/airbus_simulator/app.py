@@ -120,7 +120,7 @@ def create_app(settings: Settings, clock: Clock | None = None, notifier: Notifie
 
     @api.post("/orders/{order_id}/cancel")
     async def cancel(order_id: str, authorization: Authorization = None) -> dict[str, Any]:
-        await hold(await gate(authorization))
+        await hold(await gate(authorization, ordering=True))
         return sim.cancel(order_id).public(clock.now())
 
     own = APIRouter(prefix="/_simulator", tags=["simulator"])

@@ -1,5 +1,5 @@
-"""Airbus's ordering limit: one call per second per contract (``POST /orders``, ``/feasibility``,
-``/prices``); a faster call is refused 429 with ``Retry-After``. Every call is logged for
+"""Airbus's ordering limit: one call per second per contract (``POST /orders``, ``/orders/{id}/cancel``,
+``/feasibility``, ``/prices``); a faster call is refused 429 with ``Retry-After``. Every call is logged for
 ``GET /_simulator/orders``."""
 
 from __future__ import annotations
