@@ -68,6 +68,8 @@ def _acls(resources: list[Doc]) -> dict[str, list[Doc]]:
 def _allowed(acls: list[Doc], kind: str, name: str, operation: str) -> bool:
     for acl in acls:
         res = acl["resource"]
+        if res["type"] == "cluster":
+            continue
         literal = res.get("patternType", "literal") == "literal"
         matches = res["name"] == name if literal else name.startswith(res["name"])
         if res["type"] == kind and matches and operation in acl["operations"] and acl.get("type", "allow") == "allow":
@@ -95,7 +97,11 @@ def test_acls_grant_nothing_beyond_a_services_own_topics_and_groups(resources: l
     for service, entries in acls.items():
         for acl in entries:
             res = acl["resource"]
+            if res["type"] == "cluster":  # idempotent producers, nothing else on the cluster
+                assert acl["operations"] == ["IdempotentWrite"], f"{service}: {acl}"
+                continue
             assert res["type"] in ("topic", "group") and res["name"] != "*", f"{service}: {acl}"
+            assert not {"Delete", "Alter", "All", "ClusterAction"} & set(acl["operations"]), f"{service}: {acl}"
             if res["type"] == "group":
                 assert service_of(res["name"]) == service, f"{service} may use another's group: {acl}"
                 continue
