@@ -86,3 +86,23 @@ def test_the_same_order_gets_the_same_package_twice(airbus):
     airbus.advance(60)
     first = airbus.http.get(f"/api/v1/orders/{order['id']}/delivery").content
     assert airbus.http.get(f"/api/v1/orders/{order['id']}/delivery").content == first
+
+
+def test_a_multipolygon_tasking_has_one_extent_per_polygon_and_one_image_over_both(airbus):
+    second = [[[1.60, 43.55], [1.65, 43.55], [1.65, 43.60], [1.60, 43.60], [1.60, 43.55]]]
+    body = airbus.tasking()
+    body["aoi"] = {"type": "MultiPolygon", "coordinates": [airbus.aoi["coordinates"], second]}
+    order = airbus.http.post("/api/v1/orders", json=body)
+    assert order.status_code == 201, order.text
+    airbus.advance(300)
+    response = airbus.http.get(f"/api/v1/orders/{order.json()['id']}/delivery")
+    package = zipfile.ZipFile(io.BytesIO(response.content))
+    name = next(n for n in package.namelist() if n.startswith("DIM_"))
+    dimap = ET.fromstring(package.read(name))  # noqa: S314 - the simulator's own file
+    extents = [[(float(v.findtext("LON")), float(v.findtext("LAT"))) for v in e.iter("Vertex")]
+               for e in dimap.iter("Dataset_Extent")]
+    assert extents == [[tuple(p) for p in airbus.aoi["coordinates"][0][:-1]], [tuple(p) for p in second[0][:-1]]]
+    with MemoryFile(package.read(name.replace("DIM_", "IMG_").replace(".XML", ".tif"))) as memory, \
+            memory.open() as cog:
+        west, _, east, _ = transform_bounds(cog.crs, "EPSG:4326", *cog.bounds)
+        assert west <= 1.40 + 1e-3 and east >= 1.65 - 1e-3
