@@ -131,6 +131,7 @@ def test_a_services_ferretdb_user_cannot_read_write_or_drop_another_services_dat
 
 
 def test_each_service_is_given_credentials_of_its_own_that_reach_only_its_own_data(stack):
+    from dinamis_cli.catalogue import ARCHIVE_SCENES, load_archive_scenes
     from dinamis_cli.stack.profile import SERVICES
 
     admin_password = stack.password("dinamis")
@@ -164,6 +165,10 @@ def test_each_service_is_given_credentials_of_its_own_that_reach_only_its_own_da
     with psycopg.connect(catalogue, autocommit=True, options="-c search_path=pgstac,public") as conn:
         assert conn.execute("SELECT count(*) FROM pgstac.collections").fetchone()[0] > 0  # pgstac ready for it
         assert conn.execute("SELECT search('{}'::jsonb)->'numberReturned'").fetchone() == (0,)
+    load_archive_scenes(stack.postgres_dsn)  # what dinamis up and the tests load, as the administrator
+    with psycopg.connect(catalogue, autocommit=True, options="-c search_path=pgstac,public") as conn:
+        found = conn.execute("SELECT search('{\"limit\": 1000}'::jsonb)->'numberReturned'").fetchone()[0]
+        assert found == len(ARCHIVE_SCENES)  # the catalogue's role reads what the administrator ingested
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("SELECT count(*) FROM gateway.rate_counters")
     for dsn in (catalogue, gateway):  # FerretDB's tables only through FerretDB, as a service's own user
