@@ -56,3 +56,10 @@ def test_realm_import_is_the_realm_file_with_every_placeholder_from_a_secret() -
     assert names and set(doc["spec"]["placeholders"]) == names
     for ref in doc["spec"]["placeholders"].values():
         assert set(ref) == {"secret"} and ref["secret"]["name"] == k8s.REALM_SECRET
+
+
+def test_the_services_given_kafka_settings_are_those_with_a_kafka_user() -> None:
+    from dinamis_cli.stack.kafka_acl import services_of
+
+    assert {s.name for s in k8s.CATALOGUE if s.consumes} == set(services_of())
+    assert {s.name for s in k8s.CATALOGUE} == set(k8s.SERVICES)

@@ -6,7 +6,8 @@ difference; the test suite does the same):
 * ``base/<service>/``: each service's Deployment, Service, ConfigMap, ServiceAccount and
   PodDisruptionBudget (the gateway's Ingress too), from one pattern (hardened pod, probes, limits);
 * ``base/kafka/topics.yaml``: a Strimzi ``KafkaTopic`` per topic of ``dinamis_contracts.topics``;
-* ``base/kafka/users.yaml``: a ``KafkaUser`` per service, its ACLs from the same table;
+* ``base/kafka/users.yaml``: a ``KafkaUser`` per service, its ACLs from ``dinamis_cli.stack.kafka_acl``
+  (the same rules the local stack applies to its broker, from the same table);
 * ``base/mongodb/mongodb.yaml``: the MongoDB replica set with one database and one user per service;
 * ``base/keycloak/realm-import.yaml``: a ``KeycloakRealmImport`` of ``deploy/keycloak/dinamis-realm.json``
   whose ``${DINAMIS_…}`` placeholders all come from one Secret (never a value in the repository);
@@ -26,7 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dinamis_contracts.topics import STREAMS, TOPICS, Topic, render, service_of
+from dinamis_contracts.topics import TOPICS, Topic, render
+
+from dinamis_cli.stack.kafka_acl import acls_of, services_of
 
 SERVICES = ("accounts", "catalogue", "requests", "arbitration", "provisioning", "gateway")
 PART_OF = "dinamis"
@@ -306,35 +309,24 @@ def kafka_topic(topic: Topic) -> dict[str, Any]:
     }
 
 
+# kafka_acl's operations as Strimzi spells them
+_STRIMZI_OPERATIONS = {"READ": "Read", "WRITE": "Write", "CREATE": "Create", "DESCRIBE": "Describe",
+                       "DESCRIBE_CONFIGS": "DescribeConfigs", "ALTER_CONFIGS": "AlterConfigs",
+                       "IDEMPOTENT_WRITE": "IdempotentWrite"}
+
+
 def kafka_acls(service: str) -> list[dict[str, Any]]:
-    """What a service may do on the cluster: write what it publishes (its streams, its groups' retry and
-    dead-letter topics), read what its groups read (the stream, its retry topic, the dead-letter topic whose
-    waiting records it counts), use its own consumer groups, and create and describe its own topics (each
-    service creates its missing topics at start)."""
-    groups = sorted({g for t in STREAMS for g in t.consumers if service_of(g) == service})
-    writes: set[str] = set()
-    reads: set[str] = set()
-    for t in TOPICS:
-        if t.publisher == service:
-            writes.add(t.name)
-        if any(service_of(g) == service for g in t.consumers):
-            reads.add(t.name)
-    for g in groups:
-        writes.update({f"{g}.retry", f"{g}.dlq"})
-        reads.update({f"{g}.retry", f"{g}.dlq"})
-    own = sorted(writes | reads)
-    acls: list[dict[str, Any]] = []
-    for name in own:
-        ops = ["Create", "Describe", "DescribeConfigs"]
-        if name in reads:
-            ops.append("Read")
-        if name in writes:
-            ops.append("Write")
-        acls.append({"resource": {"type": "topic", "name": name, "patternType": "literal"}, "operations": ops})
-    for g in groups:  # the group and its retry subscriber's group (<group>.retry)
-        acls.append({"resource": {"type": "group", "name": g, "patternType": "prefix"},
-                     "operations": ["Read", "Describe"]})
-    return acls
+    """The service's rights as ``dinamis_cli.stack.kafka_acl`` derives them from the topic table (the same
+    rules the local stack applies to its broker), one Strimzi ACL per resource."""
+    by_resource: dict[tuple[str, str, str], list[str]] = {}
+    for acl in acls_of(service):
+        by_resource.setdefault((acl.resource, acl.name, acl.pattern), []).append(_STRIMZI_OPERATIONS[acl.operation])
+    out: list[dict[str, Any]] = []
+    for (kind, name, pattern), operations in by_resource.items():
+        resource = {"type": kind} if kind == "cluster" else {
+            "type": kind, "name": name, "patternType": "prefix" if pattern == "prefixed" else "literal"}
+        out.append({"resource": resource, "operations": operations})
+    return out
 
 
 def kafka_user(service: str) -> dict[str, Any]:
@@ -454,7 +446,7 @@ def render_all(root: Path) -> dict[str, str]:
         for name, text in service_resources(svc).items():
             files[f"base/{svc.name}/{name}"] = text
     files["base/kafka/topics.yaml"] = _header("topics table") + to_yaml(kafka_topic(t) for t in TOPICS)
-    users = [kafka_user(s.name) for s in CATALOGUE if s.consumes]
+    users = [kafka_user(name) for name in services_of()]
     files["base/kafka/users.yaml"] = _header("topics table") + to_yaml(users)
     files["base/mongodb/mongodb.yaml"] = _header("one user per service") + to_yaml([mongodb()])
     files["base/keycloak/realm-import.yaml"] = _header(REALM_FILE) + to_yaml([realm_import(root)])
