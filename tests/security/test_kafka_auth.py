@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import GroupAuthorizationFailedError, KafkaError, TopicAuthorizationFailedError
 from dinamis_contracts import accounts, requests
@@ -167,3 +168,55 @@ async def test_the_requests_service_publishes_its_topic_and_is_refused_elsewhere
         await asyncio.wait_for(other.start(), 20)
         await asyncio.wait_for(other.getmany(timeout_ms=5000), 20)
     await other.stop()
+
+
+async def test_a_service_starts_consumes_and_is_ready_as_its_own_user(kafka, servers, tmp_path, unique):
+    """The arbitration service, built as ``dinamis up`` builds it but in this test's loop, with only its own
+    Kafka user: it finds its topics, answers ``/readyz``, and its group consumes and dead-letters a record it
+    cannot read."""
+    import httpx
+    from arbitration_service.bootstrap import create_app
+    from arbitration_service.settings import Settings
+    from dinamis_testkit.service import serve_service
+
+    @dataclass(frozen=True)
+    class OnPrivateKafka:
+        kafka: str
+        mongodb_uri: str
+        kafka_auth: Any
+
+    where = OnPrivateKafka(kafka.kafka_bootstrap, servers.mongodb_uri, _login(kafka, "arbitration"))
+    async with serve_service(where, tmp_path, "arbitration", create_app, Settings,
+                             kafka_namespace="", dlq_metric_seconds=0.5) as served:
+        async with httpx.AsyncClient(timeout=10) as client:
+            ready = await client.get(f"{served.url}/readyz")
+        assert ready.status_code == 200, ready.text
+        # a record it cannot read on requests' topic: group arbitration.cases reads it, dead-letters it
+        # (its WRITE on arbitration.cases.dlq) and commits past it
+        admin = _login(kafka, "admin").client_options()
+        producer = AIOKafkaProducer(bootstrap_servers=kafka.kafka_bootstrap, acks="all", **admin)
+        await producer.start()
+        try:
+            sent = await producer.send_and_wait(REQUESTS_TOPIC, b"not a cloud event", key=unique.encode())
+        finally:
+            await producer.stop()
+        client = AIOKafkaAdminClient(bootstrap_servers=kafka.kafka_bootstrap, **admin)
+        await client.start()
+        try:
+            tp, committed = TopicPartition(REQUESTS_TOPIC, sent.partition), -1
+            for _ in range(120):
+                offsets = await client.list_consumer_group_offsets("arbitration.cases")
+                committed = offsets[tp].offset if tp in offsets else -1
+                if committed > sent.offset:
+                    break
+                await asyncio.sleep(0.5)
+            assert committed > sent.offset, "arbitration.cases did not consume the record as its own user"
+            dlq = TopicPartition("arbitration.cases.dlq", 0)
+            reader = AIOKafkaConsumer(bootstrap_servers=kafka.kafka_bootstrap, **admin)
+            await reader.start()
+            try:
+                assert (await reader.end_offsets([dlq]))[dlq] >= 1  # dead-lettered by the service's own user
+            finally:
+                await reader.stop()
+        finally:
+            await client.close()
