@@ -6,10 +6,13 @@ exactly once, counted in the simulator's own log; and the ordering calls reach A
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import os
 import sys
-from datetime import datetime
+import zipfile
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from itertools import pairwise
 
 import httpx
@@ -34,13 +37,15 @@ def archive(ref: str) -> dict:
             "items": [{"scene_id": f"DS_PHR1A_{ref}", "aoi": AOI}]}
 
 
-async def start_simulator(tmp_path, faults: dict[str, float]) -> tuple[asyncio.subprocess.Process, str]:
+async def start_simulator(tmp_path, faults: dict[str, float],
+                          **extra: str) -> tuple[asyncio.subprocess.Process, str]:
     port = free_port()
     env = {**os.environ, "AIRBUS_SIM_HOST": "127.0.0.1", "AIRBUS_SIM_PORT": str(port),
            "AIRBUS_SIM_STATE_DIR": str(tmp_path / "airbus"), "AIRBUS_SIM_API_KEYS": json.dumps([KEY]),
            "AIRBUS_SIM_FAULTS": json.dumps(faults), "AIRBUS_SIM_SEED": "12",
            "AIRBUS_SIM_TIMEOUT_HOLD_SECONDS": "5", "AIRBUS_SIM_LOG_LEVEL": "warning",
-           "AIRBUS_SIM_RECEIVED_SECONDS": "1", "AIRBUS_SIM_PRODUCTION_SECONDS": "1", "AIRBUS_SIM_ATTEMPT_SECONDS": "1"}
+           "AIRBUS_SIM_RECEIVED_SECONDS": "1", "AIRBUS_SIM_PRODUCTION_SECONDS": "1", "AIRBUS_SIM_ATTEMPT_SECONDS": "1",
+           **{f"AIRBUS_SIM_{k.upper()}": v for k, v in extra.items()}}
     proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "airbus_simulator", env=env)
     url = f"http://127.0.0.1:{port}"
 
@@ -69,8 +74,8 @@ async def gates(servers, unique):
         await c.close()
 
 
-async def simulated(tmp_path, gates, faults):
-    proc, url = await start_simulator(tmp_path, faults)
+async def simulated(tmp_path, gates, faults, **extra: str):
+    proc, url = await start_simulator(tmp_path, faults, **extra)
     connectors = [AirbusConnector(url, KEY, gate, POLICY) for gate in gates]
     return proc, url, connectors
 
@@ -136,5 +141,55 @@ async def test_under_faults_ten_orders_are_each_placed_exactly_once_at_most_one_
         assert len(set(ids)) == 10 and ids[0::2] == ids[1::2]
         assert_paced(log["ordering_calls"])
         assert len(log["ordering_calls"]) >= 10
+    finally:
+        await stop(proc, [a, b])
+
+
+async def test_the_whole_api_through_the_connector_with_tokens_that_expire(tmp_path, gates):
+    proc, _url, (a, b) = await simulated(tmp_path, gates, {}, token_seconds="3", received_seconds="4")
+    try:
+        contract = await a.contract()
+        assert contract["id"] == "CTR-1" and contract["remaining_credit"] == Decimal("250000.00")
+        small = {"type": "Polygon", "coordinates": [[[1.40, 43.55], [1.42, 43.55], [1.42, 43.57], [1.40, 43.55]]]}
+        price = await a.price({**archive("req-p"), "items": [{"scene_id": "DS_PHR1A_1", "aoi": small}]})
+        assert price.price > 0 and price.invoiced_km2 == 25.0 and 0 < price.area_km2 < 25  # the invoicing minimum
+
+        start = datetime.now(UTC) + timedelta(days=3)
+        window = {"start": start.isoformat(), "end": (start + timedelta(days=10)).isoformat()}
+        tasking = {"mission": "PLEIADES", "aoi": AOI, "window": window, "mode": "mono", "max_cloud_cover": 20}
+        past = {"start": "2020-01-01T00:00:00Z", "end": "2020-02-01T00:00:00Z"}
+        no = await a.feasibility({**tasking, "window": past})
+        assert not no.feasible and "past" in no.reason
+        yes = await b.feasibility(tasking)
+        assert yes.feasible and yes.automation == "AUTOMATIC" and yes.expires_at > datetime.now(UTC)
+        with pytest.raises(AirbusError) as refused:
+            await a.place_order({**tasking, "customer_reference": "req-t0", "kind": "tasking", "feasibility_id": no.id})
+        assert not refused.value.transient and "negative" in refused.value.reason
+
+        placed = await a.place_order({**tasking, "customer_reference": "req-t", "kind": "tasking",
+                                      "feasibility_id": yes.id})
+        assert placed.status == "received" and placed.kind == "tasking" and placed.price > 0
+
+        async def delivered():
+            order = await b.order(placed.id)
+            return order if order.status == "delivered" else None
+
+        order = await until(delivered, timeout=30)  # longer than the 3 s tokens: renewed on the way
+        assert order.coverage_percent == 100.0 and order.updated_at is not None
+        attempts = await a.acquisitions(placed.id)
+        assert [(x.attempt, x.outcome, x.coverage_percent) for x in attempts] == [(1, "cloudy", 60.0),
+                                                                                  (2, "acquired", 100.0)]
+        assert [x.attempt for x in await a.acquisitions(placed.id, since=1)] == [2]
+        package = zipfile.ZipFile(io.BytesIO(await a.delivery(placed.id)))
+        assert {n.split("_")[0] for n in package.namelist()} >= {"DIM", "IMG", "PREVIEW"}
+
+        with pytest.raises(AirbusError) as late:
+            await a.cancel(placed.id)
+        assert not late.value.transient and late.value.status == 409 and "no longer be cancelled" in late.value.reason
+        fresh = await a.place_order(archive("req-c"))
+        assert (await b.cancel(fresh.id)).status == "cancelled"
+        with pytest.raises(AirbusError) as missing:
+            await a.order("ORD-NOPE")
+        assert not missing.value.transient and missing.value.status == 404
     finally:
         await stop(proc, [a, b])
