@@ -38,6 +38,7 @@ import time
 import uuid
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import httpx
 import report
@@ -58,15 +59,20 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
+# The profile's Kafka administrator (aiokafka keyword arguments; empty on PLAINTEXT), set by main():
+# the floor's topic and the status watcher are the benchmark's, not a service's.
+KAFKA_LOGIN: dict[str, Any] = {}
+
+
 async def raw_hop_floor(bootstrap: str, samples: int) -> list[float]:
     topic = f"bench.floor.{uuid.uuid4().hex[:8]}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **KAFKA_LOGIN)
     await admin.start()
     await admin.create_topics([NewTopic(topic, 1, 1)])
     await admin.close()
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, **KAFKA_LOGIN)
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=f"bench-floor-{uuid.uuid4().hex[:6]}",
-                                enable_auto_commit=False, auto_offset_reset="earliest")
+                                enable_auto_commit=False, auto_offset_reset="earliest", **KAFKA_LOGIN)
     await producer.start()
     await consumer.start()
     tp = TopicPartition(topic, 0)
@@ -108,7 +114,7 @@ async def pipeline(gateway: str, bootstrap: str, token: str, n: int, concurrency
     done: dict[str, float] = {}
     progress = asyncio.Event()
     consumer = AIOKafkaConsumer(STATUS_TOPIC, bootstrap_servers=bootstrap, group_id=None,
-                                auto_offset_reset="latest", enable_auto_commit=False)
+                                auto_offset_reset="latest", enable_auto_commit=False, **KAFKA_LOGIN)
     await consumer.start()
     await consumer.seek_to_end()
 
@@ -210,6 +216,9 @@ def main() -> None:
     profile = stack.load_profile(args.profile)
     stack.start_servers(profile)
     stack.start_services(profile)
+    from dinamis_cli.stack.servers import kafka_auth
+
+    KAFKA_LOGIN.update(kafka_auth(profile).client_options())
     ensure_archive_items(profile.postgres_dsn)  # the scene the submissions pick, in the catalogue
     from dinamis_cli.stack.membership import approved_in_stack
 
