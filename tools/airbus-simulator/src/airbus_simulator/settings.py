@@ -54,7 +54,7 @@ class Settings(BaseSettings):
     received_seconds: float = Field(default=10.0, ge=0)
     attempt_seconds: float = Field(default=45.0, gt=0)
     production_seconds: float = Field(default=60.0, ge=0)
-    # the weather of a tasking's attempts: this sequence (the last attempt must reach 100 %), or with
+    # the weather of a tasking's attempts: this sequence (if the last one stays under 100 % the order fails), or with
     # weather_random, drawn from the seed and the order's id
     weather: list[Attempt] = [Attempt(outcome="cloudy", coverage_percent=60.0),
                               Attempt(outcome="acquired", coverage_percent=100.0)]
