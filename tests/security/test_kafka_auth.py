@@ -220,3 +220,85 @@ async def test_a_service_starts_consumes_and_is_ready_as_its_own_user(kafka, ser
                 await reader.stop()
         finally:
             await client.close()
+
+
+OLD_CONFIG = """process.roles=broker,controller
+node.id=1
+controller.quorum.bootstrap.servers=127.0.0.1:{ctrl}
+listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{ctrl}
+advertised.listeners=PLAINTEXT://127.0.0.1:{port}
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+inter.broker.listener.name=PLAINTEXT
+log.dirs={data}
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+auto.create.topics.enable=false
+"""
+
+
+def test_a_kafka_formatted_before_authentication_asks_for_users_after_its_next_start(tmp_path):
+    """What switching a kept stack (the shared test stack, a developer's dev stack) does: its Kafka,
+    formatted and run PLAINTEXT by the earlier code, is restarted by ``start_kafka``; its records stay,
+    and from then on it asks every client for a user."""
+    import subprocess
+
+    from dinamis_cli.stack import process, servers
+    from dinamis_cli.stack.profile import Profile, cache_dir
+    from dinamis_testkit.inprocess import free_port
+
+    profile = Profile("kafka-kept", tmp_path, {"kafka": free_port(), "kafka_controller": free_port()})
+    home = profile.path("kafka")
+    home.mkdir(parents=True)
+    (home / "server.properties").write_text(OLD_CONFIG.format(port=profile.ports["kafka"],
+                                                              ctrl=profile.ports["kafka_controller"],
+                                                              data=home / "data"))
+    (home / "log4j2.properties").write_text(servers.LOG4J2)
+    java = ["java", "-Xms128m", "-Xmx512m", f"-Dlog4j2.configurationFile={home / 'log4j2.properties'}",
+            "-cp", str(cache_dir() / "kafka" / servers.KAFKA_VERSION / "libs" / "*")]
+    subprocess.run([*java, "kafka.tools.StorageTool", "format", "--standalone", "-t", "MkU3OEVBNTcwNTJENDM2Qg",
+                    "-c", str(home / "server.properties")], check=True, stdout=subprocess.DEVNULL)
+    try:
+        assert not servers.kafka_secured(profile)
+        pid = process.spawn(profile, "kafka", [*java, "kafka.Kafka", str(home / "server.properties")])
+        process.wait_until(lambda: servers.kafka_ready(profile), 90, "the PLAINTEXT Kafka", pid,
+                           process.log_file(profile, "kafka"))
+
+        async def before() -> None:
+            from dinamis_common.messaging.broker import ensure_topics
+
+            await ensure_topics(profile.kafka_bootstrap, [REQUESTS_TOPIC], partitions=1)
+            producer = AIOKafkaProducer(bootstrap_servers=profile.kafka_bootstrap, acks="all")
+            await producer.start()
+            try:
+                await producer.send_and_wait(REQUESTS_TOPIC, b"kept", key=b"k")
+            finally:
+                await producer.stop()
+
+        process.run_sync(before)
+        assert servers.server("kafka").stop(profile)
+
+        servers.start_kafka(profile)  # as `dinamis up` after the change
+        assert servers.kafka_secured(profile)
+
+        async def after() -> None:
+            with pytest.raises((KafkaError, TimeoutError, OSError)):
+                await _admin_lists_topics(profile.kafka_bootstrap)
+            login = servers.kafka_auth(profile, "requests").client_options()
+            assert REQUESTS_TOPIC in await _admin_lists_topics(profile.kafka_bootstrap, **login)
+            reader = AIOKafkaConsumer(REQUESTS_TOPIC, bootstrap_servers=profile.kafka_bootstrap, group_id=None,
+                                      auto_offset_reset="earliest", **servers.kafka_auth(profile).client_options())
+            await reader.start()
+            try:
+                batch = await reader.getmany(timeout_ms=10000)
+                assert [r.value for records in batch.values() for r in records] == [b"kept"]
+            finally:
+                await reader.stop()
+
+        process.run_sync(after)
+    finally:
+        servers.server("kafka").stop(profile)
