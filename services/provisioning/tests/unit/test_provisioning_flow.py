@@ -251,3 +251,30 @@ async def test_a_notification_makes_the_order_due_now(flow):
     assert not await handlers.notified(flow.ctx, customer_reference="unknown", airbus_order_id=None)
     await rounds(flow)
     assert (await order_of(flow, "r12")).status == "production"
+
+
+async def test_a_request_airbus_cannot_take_fails_with_the_reason_and_nothing_is_sent(flow):
+    request = flow.archive("r13")
+    flow.submitted(type(request)(**{**request.__dict__, "scenes": ()}))
+    await handlers.record_order(flow.ctx, decision("r13"))
+    await rounds(flow)
+    order = await order_of(flow, "r13")
+    assert (order.status, order.reason, flow.airbus.calls) == (
+        "failed", "the request cannot be ordered: request r13: an archive order takes 1 to 5 scenes, not 0", [])
+    [failed] = payloads(flow, contract.ORDER_FAILED)
+    assert failed["reason"] == order.reason
+
+
+async def test_an_expired_feasibility_is_asked_again_before_placing(new_flow):
+    f = new_flow()
+    f.tasking("t3", q=f.quote(30.0, billed=100.0, price="100.00", payer="entity", minimum=100.0))
+    await handlers.record_order(f.ctx, decision("t3"))
+    await rounds(f)  # feasible, then held: Airbus asks 10 EUR/km², the quote 1 EUR/km²
+    held = await order_of(f, "t3")
+    assert (held.status, held.feasibility_id, f.airbus.calls.count("feasibility")) == ("held", "FEA-1", 1)
+    assert held.feasibility_expires_at is not None
+    f.clock.now = held.feasibility_expires_at + timedelta(hours=1)  # the operator confirms too late
+    await handlers.confirm(f.ctx, held.order_id)
+    await rounds(f)
+    placed = await order_of(f, "t3")
+    assert (placed.status, placed.feasibility_id, f.airbus.calls.count("feasibility")) == ("placed", "FEA-2", 2)

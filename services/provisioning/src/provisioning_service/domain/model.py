@@ -121,6 +121,7 @@ class Order:
     resume: str | None = None  # the state a retry (failed) or a confirmation (held) goes back to
     price_accepted: bool = False  # an operator confirmed it despite the price check
     feasibility_id: str | None = None
+    feasibility_expires_at: datetime | None = None
     airbus_order_id: str | None = None
     airbus_status: str | None = None
     price_eur: str | None = None
@@ -194,9 +195,14 @@ class Order:
         self._move(HELD, at)
         self.reason, self.resume = reason, "price"
 
-    def feasible(self, feasibility_id: str, at: datetime) -> None:
+    def feasible(self, feasibility_id: str, expires_at: datetime | None, at: datetime) -> None:
         self._require(CONFIRMED)
-        self.feasibility_id, self.updated_at = feasibility_id, at
+        self.feasibility_id, self.feasibility_expires_at, self.updated_at = feasibility_id, expires_at, at
+
+    def feasibility_valid(self, now: datetime) -> bool:
+        """A feasibility answer that Airbus still honours (asked again once expired, e.g. after a hold)."""
+        return self.feasibility_id is not None and (self.feasibility_expires_at is None
+                                                    or self.feasibility_expires_at > now)
 
     def placed(self, *, kind: str, airbus_order_id: str, airbus_status: str, price_eur: Decimal, at: datetime,
                next_check_at: datetime) -> None:

@@ -50,21 +50,30 @@ class RequestDetails:
 
     def feasibility_body(self) -> dict[str, Any]:
         t = self._tasking()
-        return {"mission": AIRBUS_MISSIONS[self.mission], "aoi": self.aoi,
+        return {"mission": self._airbus_mission(), "aoi": self.aoi,
                 "window": {"start": _iso(t.window_start), "end": _iso(t.window_end)},
                 "max_cloud_cover": t.max_cloud_cover, "max_incidence_angle": t.max_incidence_angle, "mode": t.mode,
                 "priority": t.priority}
 
     def order_body(self, feasibility_id: str | None = None) -> dict[str, Any]:
-        """The Airbus order (docs/airbus-api.md "Orders"); the request id is the customer reference."""
+        """The Airbus order (docs/airbus-api.md "Orders"); the request id is the customer reference. Raises
+        ``ValueError`` saying why when the request cannot be ordered as it is."""
         body: dict[str, Any] = {"customer_reference": self.request_id, "kind": self.kind,
-                                "mission": AIRBUS_MISSIONS[self.mission]}
+                                "mission": self._airbus_mission()}
         if self.kind == "archive":
+            if not 1 <= len(self.scenes) <= 5:
+                raise ValueError(f"request {self.request_id}: an archive order takes 1 to 5 scenes, "
+                                 f"not {len(self.scenes)}")
             body["items"] = [{"scene_id": s.item_id, "aoi": s.aoi} for s in self.scenes]
         else:
             body.update({k: v for k, v in self.feasibility_body().items() if k != "mission"})
             body["feasibility_id"] = feasibility_id
         return body
+
+    def _airbus_mission(self) -> str:
+        if self.mission not in AIRBUS_MISSIONS:
+            raise ValueError(f"request {self.request_id}: Airbus does not sell mission {self.mission!r}")
+        return AIRBUS_MISSIONS[self.mission]
 
     def _tasking(self) -> Tasking:
         if self.tasking is None:

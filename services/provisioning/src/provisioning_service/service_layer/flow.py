@@ -83,17 +83,22 @@ async def _place(ctx: Provisioning, order: Order) -> None:
         order.later(ctx.clock(), _backoff(ctx, order, ctx.rules.retry_seconds),
                     "waiting for the request's details")
         return
+    try:
+        body = request.order_body(order.feasibility_id or "")
+    except ValueError as exc:  # nothing Airbus could take: an operator's business
+        order.failed(f"the request cannot be ordered: {exc}", ctx.clock())
+        return
     existing = await ctx.airbus.find_order(order.request_id)  # placed by a run that died before recording it
     if existing is not None:
         _placed(ctx, order, request, existing)
         return
-    if request.kind == "tasking" and order.feasibility_id is None:
+    if request.kind == "tasking" and not order.feasibility_valid(ctx.clock()):
         feasibility = await ctx.airbus.feasibility(request.feasibility_body())
         if not feasibility.feasible:
             order.failed(f"Airbus: the tasking is not feasible ({feasibility.reason or 'no reason given'})",
                          ctx.clock())
             return
-        order.feasible(feasibility.id, ctx.clock())
+        order.feasible(feasibility.id, feasibility.expires_at, ctx.clock())
     body = request.order_body(order.feasibility_id)
     if not order.price_accepted:
         price = await ctx.airbus.price({k: v for k, v in body.items() if k != "customer_reference"})
