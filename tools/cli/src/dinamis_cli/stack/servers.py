@@ -287,11 +287,18 @@ def kafka_users(profile: Profile) -> dict[str, str]:
     return {user: _kafka_secret(profile, user) for user in (KAFKA_ADMIN, *services_of())}
 
 
+def _own_kafka(profile: Profile) -> bool:
+    """Whether the Kafka reached is the profile's own broker: not external, or named by its own address
+    (the flow tests point ``KAFKA_BOOTSTRAP_SERVERS`` at the test profile's running broker)."""
+    external = profile.external("kafka")
+    return external is None or external == f"127.0.0.1:{profile.ports['kafka']}"
+
+
 def kafka_secured(profile: Profile) -> bool:
     """Whether the profile's Kafka asks for a user: one this code started (SASL_PLAINTEXT). A broker
     still running from before authentication (PLAINTEXT) is reached without one until restarted; an
     external Kafka (``KAFKA_BOOTSTRAP_SERVERS``) is reached as ``KAFKA_SECURITY_PROTOCOL`` says."""
-    if profile.external("kafka"):
+    if not _own_kafka(profile):
         return os.environ.get("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT").startswith("SASL_")
     config = profile.path("kafka", "server.properties")
     return config.exists() and "SASL_PLAINTEXT://" in config.read_text()
@@ -303,7 +310,7 @@ def kafka_auth(profile: Profile, user: str = KAFKA_ADMIN) -> KafkaAuth:
 
     if not kafka_secured(profile):
         return NO_AUTH
-    if profile.external("kafka"):
+    if not _own_kafka(profile):
         return KafkaAuth(os.environ.get("KAFKA_SECURITY_PROTOCOL", "SASL_PLAINTEXT"),
                          os.environ.get("KAFKA_SASL_MECHANISM", KAFKA_MECHANISM),
                          os.environ.get("KAFKA_USERNAME", ""), os.environ.get("KAFKA_PASSWORD", ""))
@@ -315,7 +322,7 @@ def kafka_service_env(profile: Profile, service: str) -> dict[str, str]:
     only; nothing for a service without topics (the gateway) or a broker without users."""
     from dinamis_cli.stack.kafka_acl import services_of
 
-    if profile.external("kafka") or not kafka_secured(profile) or service not in services_of():
+    if not _own_kafka(profile) or not kafka_secured(profile) or service not in services_of():
         return {}
     return {"KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT", "KAFKA_SASL_MECHANISM": KAFKA_MECHANISM,
             "KAFKA_USERNAME": service, "KAFKA_PASSWORD": _kafka_secret(profile, service)}
