@@ -9,7 +9,7 @@ from itertools import pairwise
 
 import pytest
 from dinamis_common.mongo import make_mongo_client
-from provisioning_service.adapters.ordering_gate import OrderingGate
+from provisioning_service.adapters.ordering_gate import OrderingGate, TurnOver
 
 pytestmark = pytest.mark.integration
 
@@ -56,3 +56,28 @@ async def test_a_dead_holders_lease_is_taken_over_after_it_expires(replicas):
     tickets = await replicas[1].find({}, sort=[("n", 1)]).to_list()
     assert [t["holder"] for t in tickets] == ["dead", "alive"]
     assert tickets[0]["released_at"] is None and tickets[1]["released_at"] is not None
+
+
+async def test_a_turn_used_longer_than_its_lease_is_cut_short_before_anyone_takes_it_over(replicas):
+    slow = OrderingGate(replicas[0], interval=0.1, lease=1.0, holder="slow", poll=0.02)
+    other = OrderingGate(replicas[1], interval=0.1, lease=1.0, holder="other", poll=0.02)
+    cut: list[float] = []
+
+    async def hang() -> None:
+        with pytest.raises(TurnOver):
+            async with slow.turn():
+                await asyncio.sleep(5)  # a call that never answers
+        cut.append(time.time())
+
+    async def next_turn() -> float:
+        await asyncio.sleep(0.1)
+        async with other.turn():
+            return time.time()
+
+    started = time.time()
+    _, taken = await asyncio.gather(hang(), next_turn())
+    assert 0.8 <= cut[0] - started < 1.5  # 90 % of the lease
+    first, second = await replicas[0].find({}, sort=[("n", 1)]).to_list()
+    assert first["holder"] == "slow" and first["released_at"] < first["expires_at"]  # released before it expired
+    assert second["holder"] == "other" and second["acquired_at"] >= first["released_at"] + 0.1  # then the interval
+    assert taken >= second["acquired_at"]

@@ -18,6 +18,7 @@ from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from provisioning_service.adapters.airbus import CLOSED, HALF_OPEN, OPEN, AirbusConnector, AirbusPolicy, CircuitBreaker
 from provisioning_service.adapters.ordering_gate import LocalOrderingGate
 from provisioning_service.service_layer.airbus_port import AirbusError, sign_notification, verify_notification
+from pymongo.errors import ServerSelectionTimeoutError
 
 FAST = AirbusPolicy(timeout=0.5, connect_timeout=0.5, retry_attempts=4, retry_initial=0.01, retry_max=0.05,
                     retry_jitter=0.0, retry_total=10.0, breaker_failures=3, breaker_reset=0.3, token_margin=60.0)
@@ -288,3 +289,15 @@ async def test_a_placement_found_within_the_turn_does_not_make_the_next_ordering
     await c.price(ORDER)  # the turn made no call: no second wait
     assert 0.45 <= time.monotonic() - started < 0.9
     assert [m for _, m, p in server.calls if p == "/api/v1/orders"].count("POST") == 0
+
+
+async def test_an_ordering_gate_whose_database_is_down_is_a_transient_error():
+    class DownGate:
+        def turn(self):
+            raise ServerSelectionTimeoutError("no FerretDB")
+
+    server = FakeAirbusServer()
+    c = AirbusConnector("http://airbus.test", "KEY", DownGate(), FAST, transport=httpx.MockTransport(server))
+    with pytest.raises(AirbusError) as e:
+        await c.price(ORDER)
+    assert e.value.transient and "ordering gate" in e.value.reason

@@ -25,7 +25,7 @@ import logging
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -37,8 +37,9 @@ import httpx
 import stamina
 from opentelemetry import metrics
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import PyMongoError
 
-from provisioning_service.adapters.ordering_gate import OrderingGate
+from provisioning_service.adapters.ordering_gate import OrderingGate, TurnOver
 from provisioning_service.service_layer.airbus_port import (
     Acquisition,
     AirbusError,
@@ -286,8 +287,16 @@ class AirbusConnector:
     @asynccontextmanager
     async def _ordering_turn(self) -> AsyncIterator[GateTurn]:
         self._fail_fast()  # an open circuit takes no ordering turn
-        async with self.gate.turn() as turn:
-            yield turn
+        async with AsyncExitStack() as stack:
+            try:
+                turn = await stack.enter_async_context(self.gate.turn())
+            except PyMongoError as exc:
+                raise AirbusError(f"the Airbus ordering gate's database did not answer: {type(exc).__name__}",
+                                  transient=True) from exc
+            try:
+                yield turn
+            except TurnOver as exc:
+                raise _Transient(str(exc)) from exc
 
     def _fail_fast(self) -> None:
         if self.breaker.state == OPEN:
@@ -300,10 +309,10 @@ class AirbusConnector:
             self._fail_fast()
             raise AirbusError("Airbus is being tried again (circuit half-open): calls refused for now", transient=True)
         try:
-            r = await self._send(method, path, timeout, **kw)
+            token, r = await self._send(method, path, timeout, **kw)
             if r.status_code == 401:
-                self._forget_token()
-                r = await self._send(method, path, timeout, **kw)
+                self._forget_token(token)
+                _, r = await self._send(method, path, timeout, **kw)
         except _Transient as exc:
             self.breaker.record(None if exc.status == 429 else False)
             raise
@@ -320,11 +329,12 @@ class AirbusConnector:
         except ValueError as exc:
             raise AirbusError(f"Airbus answered {method} {path} with no JSON", transient=False) from exc
 
-    async def _send(self, method: str, path: str, timeout: float | None, **kw: Any) -> httpx.Response:
+    async def _send(self, method: str, path: str, timeout: float | None,
+                    **kw: Any) -> tuple[str, httpx.Response]:
         token = await self._bearer()
         extra = {} if timeout is None else {"timeout": httpx.Timeout(timeout, connect=self.policy.connect_timeout)}
-        return _classified(await _request(self.http, method, path, headers={"Authorization": f"Bearer {token}"},
-                                          **extra, **kw))
+        return token, _classified(await _request(self.http, method, path,
+                                                 headers={"Authorization": f"Bearer {token}"}, **extra, **kw))
 
     async def _bearer(self) -> str:
         async with self._token_lock:
@@ -339,8 +349,9 @@ class AirbusConnector:
                 self._token, self._token_renew_at = str(d["access_token"]), self.clock() + lifetime - margin
             return self._token
 
-    def _forget_token(self) -> None:
-        self._token = None
+    def _forget_token(self, refused: str) -> None:
+        if self._token == refused:  # calls refused together renew it once
+            self._token = None
 
 
 def build_airbus(settings: Settings, database: AsyncDatabase,
@@ -348,6 +359,10 @@ def build_airbus(settings: Settings, database: AsyncDatabase,
     """The connector of the composition root, from the service's settings, with the ordering gate shared by
     every replica in ``database`` (collection ``airbus_ordering``). Returns the connector (``close()`` it on
     stop) and the gate (give it to ``create_app(indexed=...)``)."""
+    one_call = settings.airbus_timeout_seconds + settings.airbus_connect_timeout_seconds
+    if settings.airbus_ordering_lease_seconds <= one_call:
+        raise ValueError("AIRBUS_ORDERING_LEASE_SECONDS must exceed a call's time-out (AIRBUS_TIMEOUT_SECONDS + "
+                         "AIRBUS_CONNECT_TIMEOUT_SECONDS): a live holder's turn would be taken over")
     gate = OrderingGate(database["airbus_ordering"], interval=settings.airbus_ordering_interval_seconds,
                         lease=settings.airbus_ordering_lease_seconds)
     connector = AirbusConnector(settings.airbus_url, settings.airbus_api_key.get_secret_value(), gate,

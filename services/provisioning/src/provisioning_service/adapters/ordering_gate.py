@@ -35,6 +35,10 @@ log = logging.getLogger(__name__)
 KEEP = 8  # tickets kept behind the newest (for operators reading the collection)
 
 
+class TurnOver(TimeoutError):
+    """The holder used its turn for longer than its lease allows: its call was cut short."""
+
+
 class Turn:
     """One holder's turn. ``unused()``: no ordering call was made in it (a look-up found the order), so the
     next turn need not wait the interval after this one."""
@@ -67,8 +71,15 @@ class OrderingGate:
         """Wait for this replica's turn, hold it while the body makes its ordering call, release it."""
         async with self._local:
             ticket, turn = await self._acquire()
+            # the body ends before the lease does, so nobody takes the turn over while a call is in flight
+            deadline = asyncio.timeout(max(0.0, ticket["expires_at"] - self.lease * 0.1 - self.clock()))
             try:
-                yield turn
+                async with deadline:
+                    yield turn
+            except TimeoutError as exc:
+                if deadline.expired():
+                    raise TurnOver(f"an Airbus ordering turn lasted longer than {self.lease * 0.9:g} s") from exc
+                raise
             finally:
                 await asyncio.shield(self._release(ticket, turn))
 
