@@ -433,12 +433,11 @@ def start_kafka(profile: Profile) -> None:
     if not (home / "data" / "meta.properties").exists():
         cluster = subprocess.run([*java, "kafka.tools.StorageTool", "random-uuid"], check=True,
                                  capture_output=True, text=True).stdout.strip().splitlines()[-1]
-        # the administrator exists from the first start (the broker's own SCRAM login is it); the
-        # services' users and every ACL are set by _kafka_access at each start, formatted now or before
-        admin = f"{KAFKA_MECHANISM}=[name={KAFKA_ADMIN},password={_kafka_secret(profile, KAFKA_ADMIN)}]"
+        # no --add-scram: a password on a command line is visible to every local user (ps); every user,
+        # the administrator included, and every ACL are set by _kafka_access at each start instead,
+        # through the controller listener, on a data directory formatted now or before authentication
         subprocess.run([*java, "kafka.tools.StorageTool", "format", "--standalone", "-t", cluster,
-                        "-c", str(home / "server.properties"), "--add-scram", admin], check=True,
-                       stdout=subprocess.DEVNULL)
+                        "-c", str(home / "server.properties")], check=True, stdout=subprocess.DEVNULL)
     pid = process.spawn(profile, "kafka", [*java, "kafka.Kafka", str(home / "server.properties")])
     log = process.log_file(profile, "kafka")
     process.wait_until(lambda: _kafka_access(profile), 90, "Kafka's users and ACLs", pid, log)
