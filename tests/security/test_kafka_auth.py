@@ -302,3 +302,35 @@ def test_a_kafka_formatted_before_authentication_asks_for_users_after_its_next_s
         process.run_sync(after)
     finally:
         servers.server("kafka").stop(profile)
+
+
+async def _writes(bootstrap: str, topic: str, auth) -> bool:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", request_timeout_ms=5000,
+                                **auth.client_options())
+    await producer.start()
+    try:
+        await asyncio.wait_for(producer.send_and_wait(topic, b"probe", key=b"k"), 20)
+        return True
+    except TopicAuthorizationFailedError:
+        return False
+    finally:
+        await producer.stop()
+
+
+def test_a_right_the_table_does_not_give_is_taken_back_at_the_next_start(kafka):
+    """A kept broker follows the table: a rule granted by hand (or by an older table) to a service's user
+    is deleted when the stack writes the users and ACLs again."""
+    from dinamis_cli.stack import kafka_users, process, servers
+    from dinamis_cli.stack.kafka_acl import Acl
+
+    requests_login = _login(kafka, "requests")
+    controller = {"security_protocol": "SASL_PLAINTEXT", "sasl_mechanism": "PLAIN",
+                  "sasl_plain_username": servers.KAFKA_CONTROLLER,
+                  "sasl_plain_password": servers._kafka_secret(kafka, servers.KAFKA_CONTROLLER)}
+    extra = {"requests": [Acl("topic", ACCOUNTS_TOPIC, "literal", "WRITE")]}
+    process.run_sync(lambda: kafka_users.apply("127.0.0.1", kafka.ports["kafka_controller"], controller, {}, extra))
+    assert process.run_sync(lambda: _writes(kafka.kafka_bootstrap, ACCOUNTS_TOPIC, requests_login))
+
+    assert servers._kafka_access(kafka)  # what start_kafka does at each start
+    assert not process.run_sync(lambda: _writes(kafka.kafka_bootstrap, ACCOUNTS_TOPIC, requests_login))
+    assert process.run_sync(lambda: _writes(kafka.kafka_bootstrap, REQUESTS_TOPIC, requests_login))
