@@ -53,3 +53,40 @@ async def test_an_accepted_request_gets_one_order_that_operators_see_and_that_is
                              "cell": "spot-science", "area_km2": 12.5, "recorded_at": order["recorded_at"]}
     later = await service.published.getmany(timeout_ms=1000)  # the second delivery announced nothing
     assert all(json.loads(r.value)["request_id"] != accepted for records in later.values() for r in records)
+
+
+async def test_operators_hold_confirm_and_cancel_an_order_and_are_told_why_when_they_may_not(service):
+    request_id = f"req-{uuid.uuid4().hex[:8]}"
+    await service.upstream.publish(decision(request_id, "accepted"))
+    async with service.client(roles=["operator"]) as operator:
+        async def order() -> dict:
+            items = (await operator.get("/api/provisioning/orders", params={"request_id": request_id})).json()["items"]
+            return items[0] if items else {}
+
+        order_id = (await until(order))["order_id"]
+        held = await operator.post(f"/api/provisioning/orders/{order_id}/hold", json={"reason": "budget review"})
+        assert (held.status_code, held.json()["status"], held.json()["reason"], held.json()["actions"]) == (
+            200, "held", "budget review", ["confirm", "cancel"])
+        again = await operator.post(f"/api/provisioning/orders/{order_id}/hold")
+        assert again.status_code == 409 and "is held (budget review): it cannot be held" in again.text
+        confirmed = await operator.post(f"/api/provisioning/orders/{order_id}/confirm")
+        assert (confirmed.status_code, confirmed.json()["status"]) == (200, "confirmed")
+        # the worker waits for the request's details (never submitted here): still cancellable
+        cancelled = await operator.post(f"/api/provisioning/orders/{order_id}/cancel",
+                                        json={"reason": "the requester withdrew"})
+        assert (cancelled.status_code, cancelled.json()["status"]) == (200, "cancelled")
+        late = await operator.post(f"/api/provisioning/orders/{order_id}/retry")
+        assert late.status_code == 409 and "is cancelled" in late.text
+        listed = (await operator.get("/api/provisioning/orders", params={"status": "cancelled"})).json()["items"]
+        assert order_id in [o["order_id"] for o in listed]
+        missing = await operator.post("/api/provisioning/orders/no-such-order/confirm")
+        assert missing.status_code == 404
+    async with service.client(roles=["user"]) as user:
+        assert (await user.post(f"/api/provisioning/orders/{order_id}/confirm")).status_code == 403
+
+    async with asyncio.timeout(20):
+        async for record in service.published:
+            event = json.loads(record.value)
+            if event["request_id"] == request_id and "cancelled_at" in event:
+                break
+    assert (event["order_id"], event["reason"]) == (order_id, "the requester withdrew")
