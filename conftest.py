@@ -41,6 +41,16 @@ def _no_kafka_auth() -> Any:
     return NO_AUTH
 
 
+def _env_kafka_auth() -> Any:
+    """The Kafka login of ``KAFKA_SECURITY_PROTOCOL`` / ``KAFKA_SASL_MECHANISM`` / ``KAFKA_USERNAME`` /
+    ``KAFKA_PASSWORD`` (an administrator: the tests create and read namespaced topics and groups)."""
+    from dinamis_common.messaging.broker import KafkaAuth
+
+    return KafkaAuth(os.environ.get("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT"),
+                     os.environ.get("KAFKA_SASL_MECHANISM", "SCRAM-SHA-512"),
+                     os.environ.get("KAFKA_USERNAME", ""), os.environ.get("KAFKA_PASSWORD", ""))
+
+
 def _docker_engine() -> bool:
     try:
         import docker
@@ -53,8 +63,8 @@ def _docker_engine() -> bool:
 @pytest.fixture(scope="session")
 def servers() -> Iterator[Servers]:
     kafka, mongo, pg = (os.environ.get(k) for k in ("KAFKA_BOOTSTRAP_SERVERS", "MONGODB_URI", "POSTGRES_DSN"))
-    if kafka and mongo and pg:
-        yield Servers(kafka, mongo, pg)
+    if kafka and mongo and pg:  # someone else's servers; Kafka's login as the services' settings name it
+        yield Servers(kafka, mongo, pg, kafka_auth=_env_kafka_auth())
         return
     if _docker_engine():
         from testcontainers.kafka import KafkaContainer
