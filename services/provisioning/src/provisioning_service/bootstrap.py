@@ -4,8 +4,7 @@ repositories → handlers, the consumers and the worker. ``create_app`` is the p
 
 from __future__ import annotations
 
-import asyncio
-import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +19,6 @@ from provisioning_service.adapters.airbus import build_airbus
 from provisioning_service.adapters.products import DimapProductReader
 from provisioning_service.adapters.repository import MongoOrderRepository
 from provisioning_service.adapters.requests import MongoRequestDirectory
-from provisioning_service.domain.delivery import BUCKET
 from provisioning_service.domain.model import OrderNotAllowed, OrderNotFound
 from provisioning_service.entrypoints.api import notifications, orders
 from provisioning_service.entrypoints.consumers import arbitration as from_arbitration
@@ -31,7 +29,6 @@ from provisioning_service.service_layer.context import FlowRules, Provisioning
 from provisioning_service.service_layer.ports import ObjectStore as ObjectStorePort
 from provisioning_service.settings import Settings
 
-log = logging.getLogger(__name__)
 ERRORS = {OrderNotFound: 404, OrderNotAllowed: 409}
 
 
@@ -43,6 +40,13 @@ class Container:
     orders: MongoOrderRepository
     requests: MongoRequestDirectory
     indexed: tuple[Any, ...]
+
+
+def _closing(store: ObjectStore) -> Callable[[], Awaitable[None]]:
+    async def close() -> None:
+        store.close()
+
+    return close
 
 
 def rules(settings: Settings) -> FlowRules:
@@ -63,20 +67,10 @@ def bootstrap(settings: Settings, span_exporter: SpanExporter | None = None, *, 
         connector, gate = build_airbus(settings, runtime.db, runtime.telemetry.meter("dinamis.airbus"))
         runtime.on_stop.append(connector.close)
         airbus, indexed = connector, [*indexed, gate]
-    if object_store is None:
+    if object_store is None:  # its bucket ``deliveries`` is made by the stack (production: the platform's S3)
         real = ObjectStore.from_settings(settings)
+        runtime.on_stop.append(_closing(real))
         object_store = real
-
-        async def bucket() -> None:  # the stack makes it; this only covers a fresh store, without delaying start
-            async def ensure() -> None:
-                try:
-                    await real.ensure_bucket(BUCKET)
-                except Exception as exc:
-                    log.warning("bucket %s not ensured: %s", BUCKET, exc)
-
-            asyncio.get_running_loop().create_task(ensure(), name="provisioning.ensure-bucket")
-
-        runtime.on_start.append(bucket)
     ctx = Provisioning(orders=repository, requests=directory, airbus=airbus, store=object_store,
                        reader=DimapProductReader(), rules=rules(settings),
                        notification_secret=settings.airbus_notification_secret.get_secret_value().encode())
