@@ -278,3 +278,14 @@ async def test_an_expired_feasibility_is_asked_again_before_placing(new_flow):
     await rounds(f)
     placed = await order_of(f, "t3")
     assert (placed.status, placed.feasibility_id, f.airbus.calls.count("feasibility")) == ("placed", "FEA-2", 2)
+
+
+async def test_an_order_cancelled_while_the_worker_placed_it_is_cancelled_at_airbus_too(flow):
+    flow.archive("r14")
+    order = await handlers.record_order(flow.ctx, decision("r14"))
+    stepping = await order_of(flow, "r14")  # the worker read it...
+    await handlers.cancel(flow.ctx, order.order_id, "not needed any more")  # ...an operator cancelled it...
+    assert not await worker.step(flow.ctx, stepping)  # ...and the worker's placing lost the race
+    [airbus_order] = flow.airbus.orders.values()
+    assert (airbus_order.status, (await order_of(flow, "r14")).status) == ("cancelled", "cancelled")
+    assert payloads(flow, contract.ORDER_PLACED) == []

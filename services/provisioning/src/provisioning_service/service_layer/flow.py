@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from provisioning_service.domain.delivery import BUCKET, SHARED_COLLECTIONS, InvalidDelivery, object_key
-from provisioning_service.domain.model import CONFIRMED, DELIVERING, TRACKED, Order
+from provisioning_service.domain.model import CANCELLED, CONFIRMED, DELIVERING, PLACED, TRACKED, Order
 from provisioning_service.domain.requests import RequestDetails, price_mismatch
 from provisioning_service.service_layer.airbus_port import AirbusError, AirbusOrder
 from provisioning_service.service_layer.context import Provisioning
@@ -67,7 +67,24 @@ async def step(ctx: Provisioning, order: Order) -> bool:
             order.delivery_failed(f"the object store refused the package: {exc}", ctx.clock())
         else:
             raise
-    return await ctx.orders.save(order)
+    if await ctx.orders.save(order):
+        return True
+    if order.status == PLACED and order.airbus_order_id:
+        await _withdraw_if_cancelled(ctx, order.request_id, order.airbus_order_id)
+    return False
+
+
+async def _withdraw_if_cancelled(ctx: Provisioning, request_id: str, airbus_order_id: str) -> None:
+    """An operator cancelled the order while this step placed it at Airbus: cancel it there too, or it would
+    be produced and invoiced for nobody."""
+    assert ctx.airbus is not None
+    now = await ctx.orders.get(request_id)
+    if now is not None and now.status == CANCELLED:
+        try:
+            await ctx.airbus.cancel(airbus_order_id)
+        except AirbusError as exc:
+            log.error("order %s was cancelled while Airbus order %s was placed, which Airbus did not cancel: %s",
+                      now.order_id, airbus_order_id, exc.reason)
 
 
 def _backoff(ctx: Provisioning, order: Order, first: float) -> datetime:
