@@ -12,6 +12,7 @@ from dinamis_contracts import provisioning as contract
 from provisioning_service.domain.model import OrderNotAllowed
 from provisioning_service.service_layer import flow as worker
 from provisioning_service.service_layer import handlers
+from provisioning_service.service_layer.airbus_port import AirbusError
 from provisioning_service.service_layer.handlers import RecordOrder
 
 
@@ -289,3 +290,29 @@ async def test_an_order_cancelled_while_the_worker_placed_it_is_cancelled_at_air
     [airbus_order] = flow.airbus.orders.values()
     assert (airbus_order.status, (await order_of(flow, "r14")).status) == ("cancelled", "cancelled")
     assert payloads(flow, contract.ORDER_PLACED) == []
+
+
+async def test_refused_credentials_and_unexpected_failures_postpone_the_order_with_the_reason(flow):
+    flow.archive("r15")
+    await handlers.record_order(flow.ctx, decision("r15"))
+    found = flow.airbus.find_order
+
+    async def refused(*_args, **_kw):
+        raise AirbusError("401 unknown API key", transient=False, status=401)
+
+    flow.airbus.find_order = refused
+    await rounds(flow)
+    order = await order_of(flow, "r15")
+    assert (order.status, order.reason) == ("confirmed", "Airbus unavailable, trying again: 401 unknown API key")
+
+    async def broken(*_args, **_kw):
+        raise RuntimeError("a bug")
+
+    flow.airbus.find_order = broken
+    await rounds(flow, seconds=60)
+    order = await order_of(flow, "r15")
+    assert (order.status, order.reason) == ("confirmed", "trying again after: RuntimeError: a bug")
+    assert order.next_check_at > flow.clock.now
+    flow.airbus.find_order = found
+    await rounds(flow, seconds=120)
+    assert (await order_of(flow, "r15")).status == "placed"

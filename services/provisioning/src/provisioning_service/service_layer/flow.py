@@ -34,9 +34,22 @@ async def run_due(ctx: Provisioning) -> int:
         try:
             await step(ctx, order)
             done += 1
-        except Exception:  # one order's surprise does not stop the others; it is due again next round
+        except Exception as exc:  # one order's surprise does not stop the others; it is tried again later
             log.exception("order %s (request %s): step failed", order.order_id, order.request_id)
+            await _postpone(ctx, order.request_id, f"{type(exc).__name__}: {exc}")
     return done
+
+
+async def _postpone(ctx: Provisioning, request_id: str, what: str) -> None:
+    """After an unexpected failure the order, as stored (none of the failed step's changes), is looked at
+    again after the backoff, the failure shown to operators as its reason."""
+    try:
+        order = await ctx.orders.get(request_id)
+        if order is not None and order.due:
+            order.later(ctx.clock(), _backoff(ctx, order, ctx.rules.retry_seconds), f"trying again after: {what}"[:500])
+            await ctx.orders.save(order)
+    except Exception:  # the store itself is failing: the next round sees the order due as it is
+        log.exception("order of request %s could not be postponed", request_id)
 
 
 async def step(ctx: Provisioning, order: Order) -> bool:
@@ -51,7 +64,7 @@ async def step(ctx: Provisioning, order: Order) -> bool:
         else:
             return True
     except AirbusError as exc:
-        if exc.transient:
+        if exc.transient or exc.status in (401, 403):  # refused credentials: ours to fix, not the order's fault
             order.later(ctx.clock(), _backoff(ctx, order, ctx.rules.retry_seconds),
                         f"Airbus unavailable, trying again: {exc.reason}")
         elif order.status == DELIVERING:
