@@ -8,6 +8,7 @@ import uuid
 
 import pytest
 from dinamis_testkit.archive import archive_request, archive_scene
+from dinamis_testkit.statuses import ORDERED_OR_LATER
 
 pytestmark = [pytest.mark.integration, pytest.mark.flow]
 
@@ -36,7 +37,8 @@ async def _submit_many(api, n: int) -> list[str]:
 async def _all_ordered(api, ids: list[str], eventually) -> dict[str, str]:
     async def probe():
         bodies = [(await api.get(f"/api/requests/{i}")).json() for i in ids]
-        return {b["id"]: b["order_id"] for b in bodies} if all(b["status"] == "ordered" for b in bodies) else None
+        done = all(b["status"] in ORDERED_OR_LATER for b in bodies)
+        return {b["id"]: b["order_id"] for b in bodies} if done else None
 
     return await eventually(probe, timeout=120, interval=0.5)
 

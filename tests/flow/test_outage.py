@@ -11,6 +11,7 @@ import uuid
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from dinamis_testkit.archive import archive_request, archive_scene
+from dinamis_testkit.statuses import ORDERED_OR_LATER
 
 pytestmark = [pytest.mark.integration, pytest.mark.flow]
 
@@ -93,7 +94,7 @@ async def test_the_database_stopped_for_20_seconds_mid_flow_dead_letters_nothing
 
         async def all_ordered():
             bodies = [(await api.get(f"/api/requests/{i}")).json() for i in ids]
-            return bodies if all(b.get("status") == "ordered" for b in bodies) else None
+            return bodies if all(b.get("status") in ORDERED_OR_LATER for b in bodies) else None
 
         bodies = await eventually(all_ordered, timeout=180, interval=1.0)
     assert len(bodies) == 16

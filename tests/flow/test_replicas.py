@@ -19,6 +19,7 @@ import uuid
 
 import pytest
 from dinamis_testkit.archive import archive_request, archive_scene
+from dinamis_testkit.statuses import ORDERED_OR_LATER
 from pymongo import AsyncMongoClient
 
 pytestmark = [pytest.mark.integration, pytest.mark.flow]
@@ -156,7 +157,7 @@ async def test_three_replicas_of_each_consumer_and_two_apis_killed_at_random_app
         async with running_stack.client(token) as api:
             async def all_ordered():
                 bodies = [(await api.get(f"/api/requests/{i}")).json() for i in ids]
-                return bodies if all(b.get("status") == "ordered" for b in bodies) else None
+                return bodies if all(b.get("status") in ORDERED_OR_LATER for b in bodies) else None
 
             bodies = await eventually(all_ordered, timeout=240, interval=1.0)
         for body in bodies:  # each step happened once

@@ -25,6 +25,7 @@ import pytest
 import shapely
 from dinamis_cli.catalogue import ingest_items
 from dinamis_testkit.archive import archive_request, square, tasking_request
+from dinamis_testkit.statuses import ORDERED_OR_LATER
 from pyproj import Geod
 
 pytestmark = [pytest.mark.integration, pytest.mark.flow]
@@ -164,7 +165,7 @@ async def test_quote_requests_information_partial_rejection_cancellation_and_an_
         assert c["id"] not in [o["request_id"] for o in d["quote"]["offers"]["join"]]  # elsewhere
 
         # the archive request: accepted by the rule, ordered, nobody asked
-        a = await circuit.until(a["id"], lambda r: r["status"] == "ordered")
+        a = await circuit.until(a["id"], lambda r: r["status"] in ORDERED_OR_LATER)
         accepted = next(h for h in a["history"] if h["status"] == "accepted")
         assert accepted["by"].startswith("rule:"), a["history"]
         assert a["accepted_area_km2"] == pytest.approx(a["area_km2"])
@@ -208,7 +209,7 @@ async def test_quote_requests_information_partial_rejection_cancellation_and_an_
                                     accepted_aoi=smaller, accepted_area_km2=round(km2(smaller), 3))
         b_held = case["decisions"][-1]["accepted_area_km2"]
         assert b_held == pytest.approx(km2(smaller), rel=0.01) and b_held < b["area_km2"]
-        b = await circuit.until(b["id"], lambda r: r["status"] in ("partially_accepted", "ordered"))
+        b = await circuit.until(b["id"], lambda r: r["status"] in ("partially_accepted", *ORDERED_OR_LATER))
         assert b["accepted_area_km2"] == pytest.approx(b_held)
         assert "partially_accepted" in [h["status"] for h in b["history"]]
 

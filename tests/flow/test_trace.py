@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from dinamis_testkit.archive import archive_request, archive_scene, ensure_archive_items_async
+from dinamis_testkit.statuses import ORDERED_OR_LATER
 
 pytestmark = [pytest.mark.integration, pytest.mark.flow]
 
@@ -18,7 +19,7 @@ async def test_one_trace_spans_the_gateway_and_all_five_services(inprocess_stack
 
         async def ordered():
             r = await api.get(f"/api/requests/{request_id}")
-            return r.json() if r.json()["status"] == "ordered" else None
+            return r.json() if r.json()["status"] in ORDERED_OR_LATER else None
 
         await eventually(ordered)
 
