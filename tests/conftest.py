@@ -54,6 +54,9 @@ async def inprocess_stack(servers, unique, tmp_path):
         "kafka_bootstrap_servers": servers.kafka, "mongodb_uri": servers.mongodb_uri,
         "postgres_dsn": servers.postgres_dsn, "auth_jwks_url": f"file://{keys[1]}", "auth_issuer": DEV_ISSUER,
         "kafka_namespace": f"t{unique}.", "outbox_poll_seconds": 0.5,
+        "kafka_security_protocol": servers.kafka_auth.security_protocol,
+        "kafka_sasl_mechanism": servers.kafka_auth.sasl_mechanism, "kafka_username": servers.kafka_auth.username,
+        "kafka_password": servers.kafka_auth.password,  # the Kafka administrator: namespaced topics
         **{f"{n}_url": f"http://127.0.0.1:{p}" for n, p in ports.items()},
         "public_url": f"http://127.0.0.1:{ports['gateway']}",  # links name this stack's own gateway
     }

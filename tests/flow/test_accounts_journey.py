@@ -17,6 +17,7 @@ import jwt
 import pytest
 from aiokafka import AIOKafkaConsumer
 from dinamis_cli.stack.membership import Organisation, link_token, subscribe_and_approve
+from dinamis_cli.stack.servers import kafka_auth
 from dinamis_testkit.archive import archive_request, archive_scene
 from dinamis_testkit.browser import form_action
 from dinamis_testkit.portal import Portal, choose_password, link_theia
@@ -40,9 +41,10 @@ async def signed_in(running_stack, address: str) -> dict:
         return await portal.login(address, PASSWORD)
 
 
-async def events_about(kafka: str, keys: set[str], wanted: int, timeout: float = 30) -> list[str]:
+async def events_about(kafka: str, keys: set[str], wanted: int, timeout: float = 30,
+                       login: dict | None = None) -> list[str]:
     consumer = AIOKafkaConsumer("accounts.entity.events.v1", "accounts.user.events.v1", bootstrap_servers=kafka,
-                                group_id=None, auto_offset_reset="earliest")
+                                group_id=None, auto_offset_reset="earliest", **(login or {}))
     await consumer.start()
     found: list[str] = []
     try:
@@ -121,7 +123,8 @@ async def test_an_organisation_joins_and_its_people_sign_in_order_and_link_theia
         assert request["cell"] == "institutional"  # the requests service learnt the entity's category
 
     correspondent_id = next(u for u, s in waiting.items() if s == "active")
-    steps = await events_about(profile.kafka_bootstrap, {entity_id, user_id, correspondent_id}, 7)
+    steps = await events_about(profile.kafka_bootstrap, {entity_id, user_id, correspondent_id}, 7,
+                                login=kafka_auth(profile).client_options())
     assert [s for s in steps if s.startswith("entity.")] == [
         "entity.subscribed.v1", "entity.licence-accepted.v1", "entity.approved.v1"]
     assert sorted(s for s in steps if not s.startswith("entity.")) == sorted([

@@ -18,9 +18,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.flow]
 SCENE = archive_scene()  # 9 km² of it per request: accepted by the test profile's rule
 
 
-async def _dead_letters(bootstrap: str) -> dict[str, int]:
+async def _dead_letters(bootstrap: str, auth) -> dict[str, int]:
     """How many records each dead-letter topic holds."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, **auth.client_options())
     await consumer.start()
     try:
         topics = [t for t in await consumer.topics() if t.endswith(".dlq")]
@@ -58,7 +58,7 @@ async def test_the_database_stopped_for_20_seconds_mid_flow_dead_letters_nothing
     profile = running_stack.profile
     postgres = server("postgres")
     assert process.read_pid(profile, "postgres"), "this test stops the stack's own PostgreSQL"
-    before = await _dead_letters(servers.kafka)
+    before = await _dead_letters(servers.kafka, servers.kafka_auth)
     owner = f"outage-{uuid.uuid4().hex[:6]}"
     token = running_stack.token(owner)
     ids: list[str] = []
@@ -99,6 +99,6 @@ async def test_the_database_stopped_for_20_seconds_mid_flow_dead_letters_nothing
         bodies = await eventually(all_ordered, timeout=180, interval=1.0)
     assert len(bodies) == 16
     assert refused and set(refused) == {503}  # the API said "come back", the client did
-    after = await _dead_letters(servers.kafka)
+    after = await _dead_letters(servers.kafka, servers.kafka_auth)
     grown = {t: after[t] - before.get(t, 0) for t in after if after[t] != before.get(t, 0)}
     assert grown == {}, f"dead-lettered during the outage: {grown}"

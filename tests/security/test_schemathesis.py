@@ -58,6 +58,10 @@ async def platform(servers, tmp_path_factory):
     shared = {"kafka_bootstrap_servers": servers.kafka, "mongodb_uri": servers.mongodb_uri,
               "auth_jwks_url": f"file://{keys[1]}", "auth_issuer": DEV_ISSUER,
               "kafka_namespace": f"t{unique}.", "outbox_poll_seconds": 0.5,
+              "kafka_security_protocol": servers.kafka_auth.security_protocol,
+              "kafka_sasl_mechanism": servers.kafka_auth.sasl_mechanism,
+              "kafka_username": servers.kafka_auth.username,
+              "kafka_password": servers.kafka_auth.password,  # the Kafka administrator: namespaced topics
               **{f"{n}_url": f"http://127.0.0.1:{p}" for n, p in ports.items()}}
     own = {"accounts": {"smtp_port": smtp_port, "certificate_key_file": pki.key, "certificate_cert_file": pki.cert,
                         "certificate_trust_files": [pki.root], **keycloak},

@@ -40,6 +40,10 @@ def private_stack(servers, tmp_path, monkeypatch, unique):
     settings.update({"HTTP_PORT": str(profile.ports[SERVICE]), "KAFKA_BOOTSTRAP_SERVERS": servers.kafka,
                      "MONGODB_URI": servers.mongodb_uri, "KAFKA_NAMESPACE": f"t{unique}.",
                      "MONGODB_DATABASE": f"t{unique}_{SERVICE}"})
+    if servers.kafka_auth.sasl:  # namespaced topics: the Kafka administrator, not the service's own user
+        settings.update({"KAFKA_SECURITY_PROTOCOL": servers.kafka_auth.security_protocol,
+                         "KAFKA_SASL_MECHANISM": servers.kafka_auth.sasl_mechanism,
+                         "KAFKA_USERNAME": servers.kafka_auth.username, "KAFKA_PASSWORD": servers.kafka_auth.password})
     yield profile, settings
     supervisor.stop(profile)
     stack.stop_service(profile, SERVICE)

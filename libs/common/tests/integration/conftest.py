@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 import pytest
 from aiokafka import AIOKafkaConsumer
 from dinamis_common.messaging import consumer
-from dinamis_common.messaging.broker import ensure_topics, make_broker
+from dinamis_common.messaging.broker import NO_AUTH, KafkaAuth, ensure_topics, make_broker
 from dinamis_common.mongo import make_mongo_client
 from dinamis_common.telemetry import setup_telemetry
 from dinamis_contracts.topics import dlq_topic, retry_topic
@@ -24,9 +24,9 @@ async def mongo_db(servers, unique) -> AsyncIterator:
 class TopicReader:
     """Reads every record of some topics from the beginning, as a partner system would."""
 
-    def __init__(self, bootstrap: str, *topics: str) -> None:
+    def __init__(self, bootstrap: str, *topics: str, auth: KafkaAuth = NO_AUTH) -> None:
         self.consumer = AIOKafkaConsumer(*topics, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-                                         group_id=None, enable_auto_commit=False)
+                                         group_id=None, enable_auto_commit=False, **auth.client_options())
         self.records: list = []
 
     async def read(self, until: int, timeout: float = 15.0) -> list:
@@ -48,8 +48,8 @@ async def topic_reader(servers):
     readers: list[TopicReader] = []
 
     async def make(*topics: str) -> TopicReader:
-        await ensure_topics(servers.kafka, topics)
-        reader = TopicReader(servers.kafka, *topics)
+        await ensure_topics(servers.kafka, topics, auth=servers.kafka_auth)
+        reader = TopicReader(servers.kafka, *topics, auth=servers.kafka_auth)
         await reader.consumer.start()
         readers.append(reader)
         return reader
@@ -65,7 +65,7 @@ async def consumer_topics(servers):
     stack's): the topic it reads and the group's retry and dead-letter topics."""
 
     async def make(topic: str, group: str) -> None:
-        await ensure_topics(servers.kafka, [topic, retry_topic(group), dlq_topic(group)])
+        await ensure_topics(servers.kafka, [topic, retry_topic(group), dlq_topic(group)], auth=servers.kafka_auth)
 
     return make
 
@@ -77,8 +77,8 @@ async def subscriber(servers):
     brokers = []
 
     async def start(topic: str, group: str, handler, service: str = "consumer-test", **options):
-        await ensure_topics(servers.kafka, consumer.consumer_topics(topic, group))
-        broker = make_broker(servers.kafka, setup_telemetry(service))
+        await ensure_topics(servers.kafka, consumer.consumer_topics(topic, group), auth=servers.kafka_auth)
+        broker = make_broker(servers.kafka, setup_telemetry(service), servers.kafka_auth)
         consumer.subscribe(broker, topic, group, handler, **options)
         await broker.start()
         brokers.append(broker)

@@ -6,6 +6,9 @@ passes a record that has not finished, nor one waiting in place."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import json
+import os
 import signal
 import sys
 import textwrap
@@ -51,8 +54,9 @@ class Log:
         return [n for (p, o), n in self.at.items() if p == partition and o < offset and n not in self.finished]
 
 
-async def _publish(bootstrap: str, topic: str, events: Iterable[tuple[CloudEvent, int | None]], log: Log) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+async def _publish(servers, topic: str, events: Iterable[tuple[CloudEvent, int | None]], log: Log) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=servers.kafka, acks="all", linger_ms=5,
+                                **servers.kafka_auth.client_options())
     await producer.start()
     try:
         sent = [(event, await producer.send(topic, event.body(), key=event.subject.encode(), partition=partition,
@@ -66,8 +70,8 @@ async def _publish(bootstrap: str, topic: str, events: Iterable[tuple[CloudEvent
         await producer.stop()
 
 
-async def _committed(bootstrap: str, group: str, topic: str) -> dict[int, int]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+async def _committed(servers, group: str, topic: str) -> dict[int, int]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=servers.kafka, **servers.kafka_auth.client_options())
     await admin.start()
     try:
         offsets = await admin.list_consumer_group_offsets(group)
@@ -112,7 +116,8 @@ async def consumers(servers, unique, subscriber):
     """``start(handler, group=..., **options)``: a broker of its own subscribed to the test's topic
     (3 partitions, created with the group's retry and dead-letter topics)."""
     topic, group = f"it.commits.{unique}", f"tests.commits.{unique}"
-    await ensure_topics(servers.kafka, consumer_topics(topic, group))  # before anything is published
+    # before anything is published
+    await ensure_topics(servers.kafka, consumer_topics(topic, group), auth=servers.kafka_auth)
 
     async def start(handler, group: str = group, **options):
         return await subscriber(topic, group, handler, service="commit-test", **options)
@@ -135,7 +140,7 @@ async def test_many_records_take_few_commits_and_the_lag_is_0_once_idle(consumer
 
     # half of the records are of a type this group ignores, as on the platform's topics: skipped
     # unread, they need no work, so they count as finished
-    await _publish(servers.kafka, topic, ((_event(n, COUNTED if n % 2 else OTHER), None) for n in range(600)), log)
+    await _publish(servers, topic, ((_event(n, COUNTED if n % 2 else OTHER), None) for n in range(600)), log)
     log.finished.update(range(0, 600, 2))
     await start(dispatch({COUNTED: (Counted, count)}))
 
@@ -145,7 +150,7 @@ async def test_many_records_take_few_commits_and_the_lag_is_0_once_idle(consumer
     await _wait_for(all_handled)
 
     async def lag_is_0():
-        return await _committed(servers.kafka, group, topic) == log.ends
+        return await _committed(servers, group, topic) == log.ends
 
     await _wait_for(lag_is_0, timeout=5, every=0.2)  # while the consumer still runs, idle
     live = commits.of(group)
@@ -160,7 +165,7 @@ async def test_records_whose_commit_was_delayed_come_again_after_a_kill_and_appl
     for subject in subjects:
         await store.insert({"_id": subject, "balance": 0})
     log = Log()
-    await _publish(servers.kafka, topic, ((_event(n, subject=subjects[n % 3]), None) for n in range(30)), log)
+    await _publish(servers, topic, ((_event(n, subject=subjects[n % 3]), None) for n in range(30)), log)
 
     async def balances() -> dict[str, tuple[int, int]]:
         return {d["_id"]: (d["balance"], d["version"]) async for d in mongo_db["counters"].find({})}
@@ -170,14 +175,15 @@ async def test_records_whose_commit_was_delayed_come_again_after_a_kill_and_appl
 
     killed = await asyncio.create_subprocess_exec(
         sys.executable, "-c", KILLED_CONSUMER, servers.kafka, servers.mongodb_uri, mongo_db.name, topic, group,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        env={**os.environ, "TEST_KAFKA_LOGIN": json.dumps(dataclasses.asdict(servers.kafka_auth))})
     try:
         await _wait_for(all_applied, timeout=60, every=0.2)
     finally:
         killed.send_signal(signal.SIGKILL)
         output = (await killed.communicate())[0].decode(errors="replace")
     assert killed.returncode == -signal.SIGKILL, output
-    assert await _committed(servers.kafka, group, topic) == {}, "the commit was not delayed"
+    assert await _committed(servers, group, topic) == {}, "the commit was not delayed"
     applied_before = await balances()
     assert applied_before == {s: (10, 11) for s in subjects}
 
@@ -191,7 +197,7 @@ async def test_records_whose_commit_was_delayed_come_again_after_a_kill_and_appl
     await start(handler)  # waits for the killed member's session (6 s) to end: then it owns every partition
 
     async def lag_is_0():
-        return await _committed(servers.kafka, group, topic) == log.ends
+        return await _committed(servers, group, topic) == log.ends
 
     await _wait_for(lag_is_0, timeout=60, every=0.2)
     assert len(delivered) == len(set(delivered)) == 30  # every record handled before the kill came again
@@ -210,9 +216,9 @@ def _credit(store: AggregateStore):
 
 # A consumer that commits only after an hour (or a million records), in a process of its own
 KILLED_CONSUMER = textwrap.dedent("""
-    import asyncio, sys
+    import asyncio, json, os, sys
     from dinamis_common.messaging import consumer
-    from dinamis_common.messaging.broker import make_broker
+    from dinamis_common.messaging.broker import KafkaAuth, make_broker
     from dinamis_common.messaging.outbox import AggregateStore
     from dinamis_common.mongo import make_mongo_client
     from dinamis_common.telemetry import setup_telemetry
@@ -231,7 +237,8 @@ KILLED_CONSUMER = textwrap.dedent("""
                                       applied=event.id):
                     return
 
-        broker = make_broker(bootstrap, setup_telemetry("killed-consumer"))
+        auth = KafkaAuth(**json.loads(os.environ["TEST_KAFKA_LOGIN"]))  # the test's Kafka login, not in argv
+        broker = make_broker(bootstrap, setup_telemetry("killed-consumer"), auth)
         consumer.subscribe(broker, topic, group, credit, commit_interval=3600, commit_records=10**6)
         await broker.start()
         await asyncio.Event().wait()
@@ -256,7 +263,7 @@ async def test_a_record_waiting_in_place_is_never_committed_past(consumers, comm
 
     waiting = [(_event(n, subject="same"), 0) for n in range(6)]
     flowing = [(_event(n, subject="other"), 1) for n in range(10, 16)]
-    await _publish(servers.kafka, topic, [*waiting, *flowing], log)
+    await _publish(servers, topic, [*waiting, *flowing], log)
     await start(handler, commit_interval=0.05, transient_base_seconds=0.05, transient_max_seconds=0.2)
 
     async def waited_while_the_rest_flowed():
@@ -265,13 +272,13 @@ async def test_a_record_waiting_in_place_is_never_committed_past(consumers, comm
     await _wait_for(waited_while_the_rest_flowed)
     await asyncio.sleep(0.5)  # ten commit intervals, idle but for the waits
     record_2 = next(offset for (p, offset), n in log.at.items() if (p, n) == (0, 2))
-    assert await _committed(servers.kafka, group, topic) == {0: record_2, 1: log.ends[1]}
+    assert await _committed(servers, group, topic) == {0: record_2, 1: log.ends[1]}
     assert 3 not in log.finished
 
     outage = False
 
     async def lag_is_0():
-        return await _committed(servers.kafka, group, topic) == log.ends
+        return await _committed(servers, group, topic) == log.ends
 
     await _wait_for(lag_is_0, every=0.2)
     assert log.finished == {*range(6), *range(10, 16)}
@@ -289,22 +296,22 @@ async def test_a_revoked_partition_is_committed_so_its_new_owner_reads_nothing_a
     async def second_member(event: CloudEvent) -> None:
         second.append(event.data["n"])
 
-    await _publish(servers.kafka, topic, ((_event(n), None) for n in range(60)), log)
+    await _publish(servers, topic, ((_event(n), None) for n in range(60)), log)
     await start(first_member, commit_interval=3600, commit_records=10**6)
 
     async def all_handled():
         return len(first) == 60
 
     await _wait_for(all_handled)
-    assert await _committed(servers.kafka, group, topic) == {}
+    assert await _committed(servers, group, topic) == {}
 
     await start(second_member)  # joins: the first member's partitions are revoked, then shared out
 
     async def lag_is_0():
-        return await _committed(servers.kafka, group, topic) == log.ends
+        return await _committed(servers, group, topic) == log.ends
 
     await _wait_for(lag_is_0, every=0.2)
-    await _publish(servers.kafka, topic, ((_event(n), p) for n, p in ((60, 0), (61, 1), (62, 2))), log)
+    await _publish(servers, topic, ((_event(n), p) for n, p in ((60, 0), (61, 1), (62, 2))), log)
 
     async def new_ones_handled():
         return sorted(first[60:] + second) == [60, 61, 62]
@@ -321,13 +328,13 @@ async def test_stopping_commits_what_was_handled(consumers, servers):
     async def handler(event: CloudEvent) -> None:
         handled.append(event.data["n"])
 
-    await _publish(servers.kafka, topic, ((_event(n), None) for n in range(30)), log)
+    await _publish(servers, topic, ((_event(n), None) for n in range(30)), log)
     broker = await start(handler, commit_interval=3600, commit_records=10**6)
 
     async def all_handled():
         return len(handled) == 30
 
     await _wait_for(all_handled)
-    assert await _committed(servers.kafka, group, topic) == {}
+    assert await _committed(servers, group, topic) == {}
     await broker.stop()
-    assert await _committed(servers.kafka, group, topic) == log.ends
+    assert await _committed(servers, group, topic) == log.ends

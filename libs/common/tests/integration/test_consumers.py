@@ -45,7 +45,7 @@ async def running(servers, unique, subscriber):
     """``start(handler, group=..., **options)`` subscribes a broker of its own to the test's topic;
     yields (start, topic, group)."""
     topic, default_group = f"it.consume.{unique}", f"tests.{unique}"
-    await ensure_topics(servers.kafka, [topic])
+    await ensure_topics(servers.kafka, [topic], auth=servers.kafka_auth)
 
     async def start(handler, group: str = default_group, **options):
         return await subscriber(topic, group, handler, **options)
@@ -370,7 +370,8 @@ async def test_a_record_with_unreadable_headers_never_blocks_its_partition(runni
     handled, broker = await _recording(start, lambda event: event.subject)
     poison = _event(subject="same")
     headers = [(k, v.encode()) for k, v in poison.headers().items() if k != "ce_type"]
-    producer = AIOKafkaProducer(bootstrap_servers=servers.kafka)  # raw headers, which faststream would not send
+    # raw headers, which faststream would not send
+    producer = AIOKafkaProducer(bootstrap_servers=servers.kafka, **servers.kafka_auth.client_options())
     await producer.start()
     try:
         await producer.send_and_wait(topic, poison.body(), key=b"same",

@@ -30,7 +30,10 @@ async def dinamis(servers):
     runner = CliRunner()
 
     async def run(*args: str, code: int = 0, kafka: str = servers.kafka):
-        env = {"KAFKA_BOOTSTRAP_SERVERS": kafka, "COLUMNS": "250"}  # wide enough for whole event ids
+        auth = servers.kafka_auth  # the CLI logs in to a Kafka given by address as these variables say
+        env = {"KAFKA_BOOTSTRAP_SERVERS": kafka, "COLUMNS": "250",  # wide enough for whole event ids
+               "KAFKA_SECURITY_PROTOCOL": auth.security_protocol, "KAFKA_SASL_MECHANISM": auth.sasl_mechanism,
+               "KAFKA_USERNAME": auth.username, "KAFKA_PASSWORD": auth.password}
         result = await asyncio.to_thread(runner.invoke, app, list(args), env=env)
         assert result.exit_code == code, (args, result.stdout, result.stderr, result.exception)
         return result
@@ -40,7 +43,7 @@ async def dinamis(servers):
 
 async def test_an_operator_lists_shows_and_replays_what_a_group_set_aside(servers, unique, topic_reader, dinamis):
     topic, group = f"it.dlq.{unique}", f"tests.dlq.{unique}"
-    await ensure_topics(servers.kafka, consumer_topics(topic, group))
+    await ensure_topics(servers.kafka, consumer_topics(topic, group), auth=servers.kafka_auth)
     refusing = True
     applied: list[str] = []
 
@@ -49,7 +52,7 @@ async def test_an_operator_lists_shows_and_replays_what_a_group_set_aside(server
             raise PermanentError(f"case {event.subject} unknown here")
         applied.append(event.id)
 
-    broker = make_broker(servers.kafka, setup_telemetry("dlq-test"))
+    broker = make_broker(servers.kafka, setup_telemetry("dlq-test"), servers.kafka_auth)
     subscribe(broker, topic, group, handler)
     await broker.start()
     try:

@@ -48,8 +48,11 @@ async def test_a_service_shows_what_waits_in_its_dlq_until_it_is_replayed(server
     reader = InMemoryMetricReader()
     telemetry = Telemetry("dlq-metric-test", TracerProvider(), MeterProvider(metric_readers=[reader]))
     namespace = f"it.{unique}."
+    auth = servers.kafka_auth
     settings = ServiceSettings(service_name="dlq-metric-test", kafka_bootstrap_servers=servers.kafka,
-                               kafka_namespace=namespace, dlq_metric_seconds=0.2)
+                               kafka_namespace=namespace, dlq_metric_seconds=0.2,
+                               kafka_security_protocol=auth.security_protocol, kafka_sasl_mechanism=auth.sasl_mechanism,
+                               kafka_username=auth.username, kafka_password=auth.password)
     runtime = Runtime(settings, with_mongo=False, telemetry=telemetry)
     refusing = True
 
@@ -70,7 +73,7 @@ async def test_a_service_shows_what_waits_in_its_dlq_until_it_is_replayed(server
         await _until(reader, {group: 1})
 
         refusing = False  # what was missing is there now: the operator replays it
-        async with DeadLetters(servers.kafka, group) as dead:
+        async with DeadLetters(servers.kafka, group, servers.kafka_auth) as dead:
             assert [dict(r.headers)["ce_id"].decode() for r in await dead.replay(await dead.records())] == [event.id]
         await _until(reader, {group: 0})
         await asyncio.sleep(1.0)
@@ -82,11 +85,12 @@ async def test_a_service_shows_what_waits_in_its_dlq_until_it_is_replayed(server
 
 async def test_while_kafka_does_not_answer_the_last_count_stays_and_counting_resumes(servers, unique, caplog):
     group = f"tests.metric-outage.{unique}"
-    await ensure_topics(servers.kafka, [dlq_topic(group)])
-    broker = make_broker(servers.kafka, setup_telemetry("dlq-metric-test"))
+    await ensure_topics(servers.kafka, [dlq_topic(group)], auth=servers.kafka_auth)
+    broker = make_broker(servers.kafka, setup_telemetry("dlq-metric-test"), servers.kafka_auth)
     await broker.start()
     reader = InMemoryMetricReader()
-    waiting = DlqWaiting(servers.kafka, [group], MeterProvider(metric_readers=[reader]).get_meter("t"), 0.2)
+    waiting = DlqWaiting(servers.kafka, [group], MeterProvider(metric_readers=[reader]).get_meter("t"), 0.2,
+                         auth=servers.kafka_auth)
     waiting.start()
     try:
         for n in range(2):

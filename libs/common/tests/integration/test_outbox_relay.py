@@ -32,7 +32,7 @@ def _event(subject: str, n: int = 0, **data) -> CloudEvent:
 
 
 async def _relay(servers, store, after_publish=None, **kwargs) -> tuple[OutboxRelay, object]:
-    broker = make_broker(servers.kafka, setup_telemetry("relay-test"))
+    broker = make_broker(servers.kafka, setup_telemetry("relay-test"), servers.kafka_auth)
     await broker.start()
 
     async def publish(record):
@@ -54,7 +54,7 @@ async def _drain_once(servers, store) -> tuple[int, OutboxRelay]:
 async def _things(servers, mongo_db, unique, **options) -> tuple[str, AggregateStore]:
     """A topic of the test's own and an indexed change store of "things" (``options`` as the store takes them)."""
     topic = f"it.outbox.{unique}"
-    await ensure_topics(servers.kafka, [topic])
+    await ensure_topics(servers.kafka, [topic], auth=servers.kafka_auth)
     store = AggregateStore(mongo_db["things"], **options)
     await store.ensure_indexes()
     return topic, store

@@ -24,6 +24,7 @@ from arbitration_service.domain.ledger import QuotaExceeded
 from arbitration_service.domain.policy import QuotaPolicy
 from arbitration_service.service_layer import quotas
 from arbitration_service.settings import Settings
+from dinamis_common.messaging.broker import KafkaAuth
 from dinamis_common.messaging.envelope import CloudEvent
 from dinamis_common.messaging.outbox import AggregateStore
 from dinamis_common.mongo import make_mongo_client
@@ -230,8 +231,8 @@ async def test_a_delivery_commits_what_was_delivered_and_releases_the_rest_and_a
         quota_service):
     service = quota_service
     delivered, failed = (f"req-{uuid.uuid4().hex[:8]}" for _ in range(2))
-    orders = Publisher(service.settings.kafka_bootstrap_servers,
-                       service.settings.kafka_namespace + provisioning.TOPIC)  # as provisioning's relay would
+    orders = Publisher(service.settings.kafka_bootstrap_servers,  # as provisioning's relay would
+                       service.settings.kafka_namespace + provisioning.TOPIC, auth=KafkaAuth.of(service.settings))
     await orders.start()
     try:
         async with service.client(user=None) as anyone:

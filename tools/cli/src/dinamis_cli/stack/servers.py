@@ -422,6 +422,8 @@ def _kafka_access(profile: Profile) -> bool:
     except Exception as exc:
         if type(exc).__module__.startswith("aiokafka"):  # refused connection, not ready yet, ...
             return False
+        if "active controller appears to be" in str(exc):  # NOT_CONTROLLER: the quorum is still electing
+            return False
         raise
 
 
