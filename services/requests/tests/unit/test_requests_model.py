@@ -260,6 +260,8 @@ def test_a_tasking_is_acquired_in_attempts_then_delivered_and_closed_with_its_ca
     assert (r.status, r.delivered_item, r.who_must_act) == ("closed", "pleiades/PHR-1", None)
     assert [h.status for h in r.history] == ["submitted", "in_review", "accepted", "ordered", "acquiring",
                                              "acquiring", "delivered", "closed"]
+    r.placed("ord-1", "ORD-9", T0 + timedelta(days=5))  # a late or repeated placement: nothing more
+    assert [h.status for h in r.history].count("ordered") == 1
     assert "placed with Airbus as ORD-9" in r.history[3].note
     assert "attempt 1: cloudy, 60 %" in r.history[4].note and "11.5 km² delivered: item PHR-1" in r.history[6].note
     assert [e.status for e in r.events if isinstance(e, StatusChanged)][-3:] == ["acquiring", "delivered", "closed"]
@@ -273,6 +275,14 @@ def test_a_failed_order_ends_the_request_and_a_late_delivery_does_not_revive_it(
     assert [h.note for h in r.history if h.status == "failed"] == [
         "the order failed: Airbus refused the feasibility: window too short"]
     assert all("the request stays failed" in h.note for h in r.history if h.status in ("delivered", "closed"))
+
+
+def test_a_recorded_then_placed_order_is_ordered_once_in_the_history():
+    r = new_request()
+    r.decided("accepted", "", 12.0, "institutional", T0 + timedelta(seconds=2))
+    r.ordered("ord-1", T0 + timedelta(seconds=3))
+    r.placed("ord-1", "ORD-9", T0 + timedelta(seconds=4))
+    assert [h.status for h in r.history] == ["submitted", "accepted", "ordered"]
 
 
 def test_an_order_cancelled_by_the_operators_cancels_the_request_with_their_reason():

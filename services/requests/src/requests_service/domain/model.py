@@ -275,7 +275,11 @@ class Request:
         self._upstream(Status.ORDERED, at, f"order {order_id} recorded", PROVISIONING)
 
     def placed(self, order_id: str, airbus_order_id: str, at: datetime) -> None:
+        """Airbus took the order: ordered, if the recorded order did not say so already (each status
+        appears once in the history; the Airbus id is the order's, for the operators)."""
         self.order_id = self.order_id or order_id
+        if self.status is Status.ORDERED or any(h.status is Status.ORDERED for h in self.history):
+            return
         self._upstream(Status.ORDERED, at, f"order {order_id} placed with Airbus as {airbus_order_id}", PROVISIONING)
 
     def acquisition(self, attempt: int, outcome: str, coverage_percent: float, at: datetime) -> None:
