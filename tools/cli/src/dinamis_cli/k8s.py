@@ -35,7 +35,7 @@ SERVICES = ("accounts", "catalogue", "requests", "arbitration", "provisioning", 
 PART_OF = "dinamis"
 KAFKA_CLUSTER = "dinamis"
 KAFKA_BOOTSTRAP = f"{KAFKA_CLUSTER}-kafka-bootstrap:9092"  # the SCRAM-SHA-512 listener (base/kafka/kafka.yaml)
-OBJECT_STORE_URL = "http://dinamis-objectstore-filer:8333"  # the SeaweedFS operator's S3 port on the filer
+OBJECT_STORE_URL = "http://dinamis-objectstore:8333"  # the S3 port of the SeaweedFS StatefulSet (base/objectstore)
 MONGODB = "dinamis-mongodb"
 POSTGRES = "dinamis-pg"  # CloudNativePG cluster: the catalogue's pgstac (database catalogue), the gateway's counters
 KEYCLOAK = "keycloak"
@@ -200,7 +200,7 @@ def _secret_env(svc: Service) -> list[dict[str, Any]]:
     if svc.consumes:  # the SCRAM password Strimzi's user operator writes for the service's KafkaUser
         env.append({"name": "KAFKA_PASSWORD",
                     "valueFrom": {"secretKeyRef": {"name": svc.name, "key": "password"}}})
-    if svc.object_store:  # its S3 key pair (the buckets grant it what it needs: base/objectstore)
+    if svc.object_store:  # its S3 key pair (its grants: the store's s3.json, base/objectstore)
         env.extend({"name": var, "valueFrom": {"secretKeyRef": {"name": f"{svc.name}-objectstore", "key": key}}}
                    for var, key in (("OBJECT_STORE_ACCESS_KEY", "access-key"),
                                     ("OBJECT_STORE_SECRET_KEY", "secret-key")))
