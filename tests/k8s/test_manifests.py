@@ -56,13 +56,22 @@ def test_output_is_valid_against_the_vendored_schemas_only(built: str, resources
 
 
 def test_output_is_refused_when_a_field_is_wrong(built: str, kubeconform: str) -> None:
-    """The schemas bite: an unknown field in a KafkaTopic, a string where a boolean goes and an unknown field
-    in a KafkaNodePool's storage are refused."""
+    """The schemas bite: an unknown field in a KafkaTopic, a string where a boolean goes, an unknown field in a
+    KafkaNodePool's storage and a KafkaUser authentication Strimzi does not know are refused."""
     bad = built.replace("  topicName: ", "  bogus: 1\n  topicName: ", 1).replace(
         "readOnlyRootFilesystem: true", 'readOnlyRootFilesystem: "yes"', 1).replace(
-        "    deleteClaim: false\n", "    deleteClaim: false\n    bogus: 1\n", 1)
+        "    deleteClaim: false\n", "    deleteClaim: false\n    bogus: 1\n", 1).replace(
+        "\n    type: scram-sha-512\n", "\n    type: scram-sha-1024\n", 1)
+    assert bad.count("bogus: 1") == 2 and "scram-sha-1024" in bad and '"yes"' in bad
     code, report, _ = conform(kubeconform, bad)
-    assert code == 1 and report["summary"]["invalid"] == 3, report["summary"]
+    invalid = sorted(r["kind"] for r in report["resources"] if r["status"] == "statusInvalid")
+    assert code == 1 and invalid == sorted(["KafkaTopic", "KafkaNodePool", "KafkaUser", _first_hardened(bad)]), invalid
+
+
+def _first_hardened(manifests: str) -> str:
+    """The kind of the first resource whose text has readOnlyRootFilesystem."""
+    before = manifests[:manifests.index("readOnlyRootFilesystem")]
+    return before[before.rindex("\nkind: ") + 7:].split("\n", 1)[0]
 
 
 def test_every_topic_of_the_table_has_a_kafka_topic(resources: list[Doc]) -> None:
