@@ -299,6 +299,13 @@ def test_the_object_store_serves_s3_with_its_identities_from_a_secret_and_gets_i
     script = "\n".join(job["spec"]["template"]["spec"]["containers"][0]["args"])
     assert "for bucket in deliveries thumbnails;" in script and "s3.bucket.create -name $bucket" in script
     assert "-master=dinamis-objectstore:9333" in script
+    policy = named(resources, "NetworkPolicy", "objectstore-ingress")["spec"]  # both overlays have the component
+    assert policy["podSelector"]["matchLabels"] == {"app.kubernetes.io/name": "objectstore"}
+    admitted = {(peer["podSelector"]["matchLabels"]["app.kubernetes.io/name"],
+                 tuple(x["port"] for x in rule.get("ports", [])))
+                for rule in policy["ingress"] for peer in rule["from"]}
+    assert admitted == {("catalogue", ("s3",)), ("provisioning", ("s3",)), ("objectstore", ()),
+                        ("objectstore-buckets", ("master", "master-grpc", "filer", "filer-grpc"))}
 
 
 _REALM = json.loads((ROOT / "deploy" / "keycloak" / "dinamis-realm.json").read_text())

@@ -394,6 +394,28 @@ def network_policy(svc: Service) -> dict[str, Any]:
             "metadata": _meta(f"{svc.name}-ingress", svc.labels), "spec": spec}
 
 
+def objectstore_policy() -> dict[str, Any]:
+    """Who may reach SeaweedFS (base/objectstore): its S3 port the services with keys of their own; its
+    master and filer the buckets Job (weed shell); every port the store itself (its parts call each other on
+    the pod's address)."""
+    def pod(name: str) -> dict[str, Any]:
+        return {"podSelector": {"matchLabels": {"app.kubernetes.io/name": name}}}
+
+    def ports(*names: str) -> list[dict[str, Any]]:
+        return [{"port": n, "protocol": "TCP"} for n in names]
+
+    users = sorted(s.name for s in CATALOGUE if s.object_store)
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+            "metadata": _meta("objectstore-ingress", {"app.kubernetes.io/name": "objectstore"}),
+            "spec": {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "objectstore"}},
+                     "policyTypes": ["Ingress"],
+                     "ingress": [
+                         {"from": [pod(u) for u in users], "ports": ports("s3")},
+                         {"from": [pod("objectstore-buckets")],
+                          "ports": ports("master", "master-grpc", "filer", "filer-grpc")},
+                         {"from": [pod("objectstore")]}]}}
+
+
 # The consumer-lag metric is a placeholder until the observability half of issue 14 exports it and an
 # adapter (prometheus-adapter or KEDA) serves it on the external metrics API under this name.
 CONSUMER_LAG_METRIC = "dinamis_consumer_lag_records"
@@ -450,7 +472,8 @@ def render_all(root: Path) -> dict[str, str]:
     files["base/kafka/users.yaml"] = _header("topics table") + to_yaml(users)
     files["base/mongodb/mongodb.yaml"] = _header("one user per service") + to_yaml([mongodb()])
     files["base/keycloak/realm-import.yaml"] = _header(REALM_FILE) + to_yaml([realm_import(root)])
-    for path, text in _component("network policies", [network_policy(s) for s in CATALOGUE]).items():
+    policies = [network_policy(s) for s in CATALOGUE] + [objectstore_policy()]
+    for path, text in _component("network policies", policies).items():
         files[f"components/network-policies/{path}"] = text
     for path, text in _component("autoscaling", [hpa(s) for s in CATALOGUE]).items():
         files[f"components/hpa/{path}"] = text
