@@ -57,15 +57,17 @@ def test_output_is_valid_against_the_vendored_schemas_only(built: str, resources
 
 def test_output_is_refused_when_a_field_is_wrong(built: str, kubeconform: str) -> None:
     """The schemas bite: an unknown field in a KafkaTopic, a string where a boolean goes, an unknown field in a
-    KafkaNodePool's storage and a KafkaUser authentication Strimzi does not know are refused."""
+    KafkaNodePool's storage and in a Kafka listener, a KafkaUser authentication Strimzi does not know: refused."""
     bad = built.replace("  topicName: ", "  bogus: 1\n  topicName: ", 1).replace(
         "readOnlyRootFilesystem: true", 'readOnlyRootFilesystem: "yes"', 1).replace(
         "    deleteClaim: false\n", "    deleteClaim: false\n    bogus: 1\n", 1).replace(
-        "\n    type: scram-sha-512\n", "\n    type: scram-sha-1024\n", 1)
-    assert bad.count("bogus: 1") == 2 and "scram-sha-1024" in bad and '"yes"' in bad
+        "\n    type: scram-sha-512\n", "\n    type: scram-sha-1024\n", 1).replace(
+        "\n      type: internal\n", "\n      type: internal\n      bogus: 1\n", 1)
+    assert bad.count("bogus: 1") == 3 and "scram-sha-1024" in bad and '"yes"' in bad
     code, report, _ = conform(kubeconform, bad)
     invalid = sorted(r["kind"] for r in report["resources"] if r["status"] == "statusInvalid")
-    assert code == 1 and invalid == sorted(["KafkaTopic", "KafkaNodePool", "KafkaUser", _first_hardened(bad)]), invalid
+    expected = ["Kafka", "KafkaTopic", "KafkaNodePool", "KafkaUser", _first_hardened(bad)]
+    assert code == 1 and invalid == sorted(expected), invalid
 
 
 def _first_hardened(manifests: str) -> str:
