@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import json
-import os
-import sys
 import zipfile
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -18,8 +15,8 @@ from itertools import pairwise
 import httpx
 import pytest
 from dinamis_common.mongo import make_mongo_client
-from dinamis_testkit.inprocess import free_port
 from dinamis_testkit.polling import until
+from dinamis_testkit.simulator import start_simulator
 from provisioning_service.adapters.airbus import AirbusConnector, AirbusPolicy
 from provisioning_service.adapters.ordering_gate import OrderingGate
 from provisioning_service.service_layer.airbus_port import AirbusError
@@ -37,31 +34,6 @@ def archive(ref: str) -> dict:
             "items": [{"scene_id": f"DS_PHR1A_{ref}", "aoi": AOI}]}
 
 
-async def start_simulator(tmp_path, faults: dict[str, float],
-                          **extra: str) -> tuple[asyncio.subprocess.Process, str]:
-    port = free_port()
-    env = {**os.environ, "AIRBUS_SIM_HOST": "127.0.0.1", "AIRBUS_SIM_PORT": str(port),
-           "AIRBUS_SIM_STATE_DIR": str(tmp_path / "airbus"), "AIRBUS_SIM_API_KEYS": json.dumps([KEY]),
-           "AIRBUS_SIM_FAULTS": json.dumps(faults), "AIRBUS_SIM_SEED": "12",
-           "AIRBUS_SIM_TIMEOUT_HOLD_SECONDS": "5", "AIRBUS_SIM_LOG_LEVEL": "warning",
-           "AIRBUS_SIM_RECEIVED_SECONDS": "1", "AIRBUS_SIM_PRODUCTION_SECONDS": "1", "AIRBUS_SIM_ATTEMPT_SECONDS": "1",
-           **{f"AIRBUS_SIM_{k.upper()}": v for k, v in extra.items()}}
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "airbus_simulator", env=env)
-    url = f"http://127.0.0.1:{port}"
-
-    async def up() -> bool:
-        if proc.returncode is not None:
-            raise RuntimeError(f"the simulator exited with {proc.returncode}")
-        try:
-            async with httpx.AsyncClient() as http:
-                return (await http.get(f"{url}/_simulator/orders", timeout=1)).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    await until(up, timeout=60)
-    return proc, url
-
-
 @pytest.fixture
 async def gates(servers, unique):
     """The ordering gates of two replicas: each its own database client, one shared collection."""
@@ -75,7 +47,8 @@ async def gates(servers, unique):
 
 
 async def simulated(tmp_path, gates, faults, **extra: str):
-    proc, url = await start_simulator(tmp_path, faults, **extra)
+    proc, url = await start_simulator(tmp_path / "airbus", KEY, faults=faults, seed=12, timeout_hold_seconds=5,
+                                      **extra)
     connectors = [AirbusConnector(url, KEY, gate, POLICY) for gate in gates]
     return proc, url, connectors
 

@@ -18,9 +18,9 @@ import pytest
 from dinamis_common.messaging.envelope import CloudEvent
 from dinamis_common.objectstore import ObjectStore
 from dinamis_contracts import arbitration, provisioning, requests
-from dinamis_testkit.inprocess import free_port
 from dinamis_testkit.polling import until
 from dinamis_testkit.service import sandbox
+from dinamis_testkit.simulator import start_simulator
 from provisioning_service.settings import Settings
 from pydantic import SecretStr
 
@@ -77,25 +77,6 @@ async def killed(proc: asyncio.subprocess.Process) -> None:
     await proc.wait()
 
 
-async def simulator(state_dir) -> tuple[asyncio.subprocess.Process, str]:
-    port = free_port()
-    env = {**os.environ, "AIRBUS_SIM_HOST": "127.0.0.1", "AIRBUS_SIM_PORT": str(port),
-           "AIRBUS_SIM_STATE_DIR": str(state_dir), "AIRBUS_SIM_API_KEYS": json.dumps([KEY]),
-           "AIRBUS_SIM_NOTIFICATION_SECRET": SECRET, "AIRBUS_SIM_RECEIVED_SECONDS": "1",
-           "AIRBUS_SIM_PRODUCTION_SECONDS": "2", "AIRBUS_SIM_ATTEMPT_SECONDS": "1", "AIRBUS_SIM_LOG_LEVEL": "warning"}
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "airbus_simulator", env=env)
-    url = f"http://127.0.0.1:{port}"
-
-    async def up() -> bool:
-        assert proc.returncode is None, f"the simulator exited with {proc.returncode}"
-        try:
-            async with httpx.AsyncClient() as http:
-                return (await http.get(f"{url}/_simulator/orders", timeout=1)).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    await until(up, timeout=60)
-    return proc, url
 
 
 def events(request_id: str) -> tuple[CloudEvent, CloudEvent]:
@@ -119,7 +100,8 @@ def events(request_id: str) -> tuple[CloudEvent, CloudEvent]:
 async def test_killed_while_ordering_and_while_delivering_it_resumes_without_a_duplicate(servers, tmp_path):
     if not servers.object_store_url:
         pytest.fail("the test stack has no object store (server `objectstore`)")
-    sim, airbus_url = await simulator(tmp_path / "airbus")
+    sim, airbus_url = await start_simulator(tmp_path / "airbus", KEY, notification_secret=SECRET,
+                                            production_seconds=2)
     access, secret = servers.object_store_admin_keys
     store = ObjectStore(servers.object_store_url, access, secret)
     proc: asyncio.subprocess.Process | None = None
