@@ -56,6 +56,14 @@ def test_a_namespace_prefixes_every_topic_and_group_rule():
 
 # --- a private Kafka with users ------------------------------------------------------------------
 
+def own_kafka(env: pytest.MonkeyPatch) -> None:
+    """A private profile's own Kafka, not the one a flow test's stack named in the environment
+    (``KAFKA_BOOTSTRAP_SERVERS`` makes every profile use that broker)."""
+    for variable in ("KAFKA_BOOTSTRAP_SERVERS", "KAFKA_SECURITY_PROTOCOL", "KAFKA_SASL_MECHANISM",
+                     "KAFKA_USERNAME", "KAFKA_PASSWORD"):
+        env.delenv(variable, raising=False)
+
+
 @pytest.fixture(scope="module")
 def kafka(tmp_path_factory) -> Iterator:
     """A profile whose Kafka runs with SASL/SCRAM and ACLs on free ports, the table's topics created by
@@ -67,12 +75,14 @@ def kafka(tmp_path_factory) -> Iterator:
     profile = Profile("kafka-auth", tmp_path_factory.mktemp("kafka-auth"),
                       {"kafka": free_port(), "kafka_controller": free_port()})
     assert repo_root()  # the Kafka installed for the stack (scripts/install/kafka.sh) is the one started
-    try:
-        servers.start_kafka(profile)
-        topics.ensure(profile)
-        yield profile
-    finally:
-        servers.server("kafka").stop(profile)
+    with pytest.MonkeyPatch.context() as env:
+        own_kafka(env)
+        try:
+            servers.start_kafka(profile)
+            topics.ensure(profile)
+            yield profile
+        finally:
+            servers.server("kafka").stop(profile)
 
 
 def _login(profile, user: str):
@@ -241,10 +251,11 @@ auto.create.topics.enable=false
 """
 
 
-def test_a_kafka_formatted_before_authentication_asks_for_users_after_its_next_start(tmp_path):
+def test_a_kafka_formatted_before_authentication_asks_for_users_after_its_next_start(tmp_path, monkeypatch):
     """What switching a kept stack (the shared test stack, a developer's dev stack) does: its Kafka,
     formatted and run PLAINTEXT by the earlier code, is restarted by ``start_kafka``; its records stay,
     and from then on it asks every client for a user."""
+    own_kafka(monkeypatch)
     import subprocess
 
     from dinamis_cli.stack import process, servers

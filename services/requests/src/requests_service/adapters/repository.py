@@ -107,8 +107,11 @@ class MongoRequestRepository:
         await self.store.ensure_indexes()
         await self.store.collection.create_index([("expires_at", ASCENDING)], name="expires_at")
         for key in ("owner_id", "entity_id", "cell"):
-            await self.store.collection.create_index([(key, ASCENDING), ("submitted_at", DESCENDING)],
-                                                     name=f"{key}_recent")
+            await self.store.collection.create_index(
+                [(key, ASCENDING), ("submitted_at", DESCENDING), ("_id", DESCENDING)], name=f"{key}_newest")
+        existing = {index["name"] async for index in await self.store.collection.list_indexes()}
+        for old in {f"{key}_recent" for key in ("owner_id", "entity_id", "cell")} & existing:
+            await self.store.collection.drop_index(old)  # without the id's tie-break (before 2026-11-30)
         await self._add_top_level("owner_id", "user_id")
         await self._add_top_level("entity_id", "entity_id")
         await self._add_expiry()
@@ -163,5 +166,7 @@ class MongoRequestRepository:
             return []
         if before is not None:
             query["submitted_at"] = {"$lt": before}
-        cursor = self.store.collection.find(query, {"outbox": 0}).sort("submitted_at", DESCENDING).limit(limit)
+        # the id breaks ties (requests submitted in the same millisecond): the same order on every read
+        cursor = self.store.collection.find(query, {"outbox": 0}).sort(
+            [("submitted_at", DESCENDING), ("_id", DESCENDING)]).limit(limit)
         return [from_document(d) async for d in cursor]

@@ -387,7 +387,7 @@ def kafka_ready(profile: Profile) -> bool:
     options = kafka_auth(profile).client_options()
 
     async def probe() -> None:
-        admin = AIOKafkaAdminClient(bootstrap_servers=profile.kafka_bootstrap, request_timeout_ms=2000, **options)
+        admin = AIOKafkaAdminClient(bootstrap_servers=profile.kafka_bootstrap, request_timeout_ms=5000, **options)
         await admin.start()
         try:
             await admin.list_topics()
@@ -397,8 +397,12 @@ def kafka_ready(profile: Profile) -> bool:
     try:
         process.run_sync(probe)
         return True
-    except Exception:
+    except Exception as exc:  # not ready yet; kept to say why if it never is
+        _KAFKA_PROBES[profile.kafka_bootstrap] = f"{type(exc).__name__}: {exc}"
         return False
+
+
+_KAFKA_PROBES: dict[str, str] = {}  # bootstrap address -> why the last readiness probe failed
 
 
 def _kafka_access(profile: Profile) -> bool:
@@ -443,7 +447,11 @@ def start_kafka(profile: Profile) -> None:
     pid = process.spawn(profile, "kafka", [*java, "kafka.Kafka", str(home / "server.properties")])
     log = process.log_file(profile, "kafka")
     process.wait_until(lambda: _kafka_access(profile), 90, "Kafka's users and ACLs", pid, log)
-    process.wait_until(lambda: kafka_ready(profile), 90, "Kafka", pid, log)
+    try:
+        process.wait_until(lambda: kafka_ready(profile), 90, "Kafka", pid, log)
+    except RuntimeError as exc:
+        raise RuntimeError(f"{exc}; the last probe of {profile.kafka_bootstrap} said: "
+                           f"{_KAFKA_PROBES.get(profile.kafka_bootstrap, 'nothing')}") from None
 
 
 # --- FerretDB ----------------------------------------------------------------------------
