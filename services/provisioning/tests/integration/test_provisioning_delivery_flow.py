@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -21,6 +19,7 @@ from dinamis_contracts import arbitration, provisioning, requests
 from dinamis_testkit.inprocess import free_port
 from dinamis_testkit.polling import until
 from dinamis_testkit.service import sandbox
+from dinamis_testkit.simulator import start_simulator
 from provisioning_service.bootstrap import create_app
 from provisioning_service.settings import Settings
 
@@ -32,36 +31,14 @@ AOI = {"type": "Polygon", "coordinates": [[[1.40, 43.55], [1.44, 43.55], [1.44, 
 WEATHER = [{"outcome": "cloudy", "coverage_percent": 60.0}, {"outcome": "acquired", "coverage_percent": 100.0}]
 
 
-async def start_simulator(state_dir, callback_url: str) -> tuple[asyncio.subprocess.Process, str]:
-    port = free_port()
-    env = {**os.environ, "AIRBUS_SIM_HOST": "127.0.0.1", "AIRBUS_SIM_PORT": str(port),
-           "AIRBUS_SIM_STATE_DIR": str(state_dir), "AIRBUS_SIM_API_KEYS": json.dumps([KEY]),
-           "AIRBUS_SIM_NOTIFICATION_SECRET": SECRET, "AIRBUS_SIM_CALLBACK_URL": callback_url,
-           "AIRBUS_SIM_RECEIVED_SECONDS": "1", "AIRBUS_SIM_PRODUCTION_SECONDS": "1", "AIRBUS_SIM_ATTEMPT_SECONDS": "1",
-           "AIRBUS_SIM_WEATHER": json.dumps(WEATHER), "AIRBUS_SIM_LOG_LEVEL": "warning"}
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "airbus_simulator", env=env)
-    url = f"http://127.0.0.1:{port}"
-
-    async def up() -> bool:
-        if proc.returncode is not None:
-            raise RuntimeError(f"the simulator exited with {proc.returncode}")
-        try:
-            async with httpx.AsyncClient() as http:
-                return (await http.get(f"{url}/_simulator/orders", timeout=1)).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    await until(up, timeout=60)
-    return proc, url
-
-
 @pytest.fixture(scope="module")
 async def stack(servers, tmp_path_factory):
     if not servers.object_store_url:
         pytest.fail("the test stack has no object store (server `objectstore`)")
     port = free_port()
-    proc, airbus_url = await start_simulator(tmp_path_factory.mktemp("airbus"),
-                                             f"http://127.0.0.1:{port}/api/provisioning/airbus/notifications")
+    proc, airbus_url = await start_simulator(
+        tmp_path_factory.mktemp("airbus"), KEY, notification_secret=SECRET, weather=WEATHER,
+        callback_url=f"http://127.0.0.1:{port}/api/provisioning/airbus/notifications")
     access, secret = servers.object_store_admin_keys
     try:
         async with sandbox(servers, tmp_path_factory.mktemp("keys")) as box:
@@ -170,3 +147,33 @@ async def test_a_notification_without_the_shared_secret_signature_is_refused(sta
         forged = await http.post("/api/provisioning/airbus/notifications", content=body,
                                  headers={"X-Airbus-Signature": "sha256=" + "0" * 64})
     assert (unsigned.status_code, forged.status_code) == (401, 401)
+
+
+async def test_a_corrupt_package_fails_the_delivery_with_its_reason_storing_nothing_until_an_operator_retries(stack):
+    service, requests_relay, arbitration_relay, store, airbus_url = stack
+    request_id = f"req-c-{uuid.uuid4().hex[:8]}"
+    async with httpx.AsyncClient(base_url=airbus_url) as sim, service.client(roles=["operator"]) as operator:
+        assert (await sim.put("/_simulator/faults", json={"corrupt_packages": True})).status_code == 200
+        try:
+            await arbitration_relay.publish(accepted(request_id))
+            await requests_relay.publish(submitted(request_id, "archive"))
+
+            async def failed():
+                found = (await operator.get("/api/provisioning/orders", params={"request_id": request_id})).json()
+                return found["items"][0] if found["items"] and found["items"][0]["status"] == "failed" else None
+            order = await until(failed, timeout=90)
+        finally:
+            await sim.put("/_simulator/faults", json={})
+        assert order["reason"].startswith("the delivered package cannot be read") and "retry" in order["actions"]
+        assert await store.list("deliveries", f"pleiades/{request_id}/") == []  # nothing half-written
+        retried = await operator.post(f"/api/provisioning/orders/{order['order_id']}/retry")
+        assert retried.status_code == 200, retried.text
+
+    events = await announced(service, {request_id: provisioning.DELIVERY_COMPLETED})
+    mine = [t.rsplit(".", 2)[-2] for t, p in events if p["request_id"] == request_id]
+    assert mine == ["recorded", "placed", "completed"]  # the failed read was never announced
+    done = next(p for t, p in events if p["request_id"] == request_id and t == provisioning.DELIVERY_COMPLETED)
+    assert all([await store.exists(a["href"]) for a in done["item"]["assets"].values()])
+    async with httpx.AsyncClient() as http:
+        log = (await http.get(f"{airbus_url}/_simulator/orders")).json()["by_customer_reference"]
+    assert log[request_id] == 1  # the retry fetched the package again; it did not order again

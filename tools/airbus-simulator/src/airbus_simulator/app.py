@@ -11,7 +11,7 @@ from urllib.parse import parse_qs
 
 from fastapi import APIRouter, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
 
 from airbus_simulator import package
 from airbus_simulator.clock import Clock, SystemClock
@@ -38,6 +38,7 @@ def create_app(settings: Settings, clock: Clock | None = None, notifier: Notifie
     limit = OrderingLimit(clock, settings.ordering_interval_seconds, settings.ordering_tolerance_seconds,
                           store.ordering_calls)
     building: dict[str, asyncio.Lock] = {}
+    damaged = {"packages": settings.corrupt_packages}  # PUT /_simulator/faults changes it
 
     async def gate(authorization: str | None, ordering: bool = False, token: bool = False) -> Fault | None:
         """Authentication, the ordering limit, then the injected faults; a time-out is the caller's to play."""
@@ -109,13 +110,17 @@ def create_app(settings: Settings, clock: Clock | None = None, notifier: Notifie
         return {"items": [a for a in sim.order(order_id).acquisitions(clock.now()) if a["attempt"] > since]}
 
     @api.get("/orders/{order_id}/delivery", response_model=None)
-    async def delivery(order_id: str, authorization: Authorization = None) -> FileResponse:
+    async def delivery(order_id: str, authorization: Authorization = None) -> Response:
         await hold(await gate(authorization))
         order = sim.order(order_id)
         if (status := order.status(clock.now())) != "delivered":
             raise Refused("not_delivered", f"the order is {status}: there is no package yet", 409)
         async with building.setdefault(order.id, asyncio.Lock()):
             path = await asyncio.to_thread(package.build, order, settings.state_dir / "packages")
+        if damaged["packages"]:  # the first half of the zip: its central directory is missing
+            content = path.read_bytes()
+            return Response(content[: len(content) // 2], media_type="application/zip",
+                            headers={"Content-Disposition": f'attachment; filename="{order.id}.zip"'})
         return FileResponse(path, media_type="application/zip", filename=f"{order.id}.zip")
 
     @api.post("/orders/{order_id}/cancel")
@@ -141,7 +146,8 @@ def create_app(settings: Settings, clock: Clock | None = None, notifier: Notifie
             faults.set(shares, body.seed)
         except ValueError as e:
             raise Refused("invalid_faults", str(e)) from None
-        return {"faults": shares, "seed": body.seed}
+        damaged["packages"] = body.corrupt_packages
+        return {"faults": shares, "seed": body.seed, "corrupt_packages": body.corrupt_packages}
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

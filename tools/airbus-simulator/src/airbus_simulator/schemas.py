@@ -58,3 +58,4 @@ class FaultsBody(BaseModel):
     timeout: float = Field(default=0.0, ge=0, le=1)
     too_many: float = Field(default=0.0, ge=0, le=1, alias="429")
     seed: int = 0
+    corrupt_packages: bool = Field(default=False, description="deliver truncated zips")

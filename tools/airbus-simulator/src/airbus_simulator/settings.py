@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     # fault injection: the share of /api/v1 calls answered 5xx, held without answer ("timeout"), or 429
     faults: dict[Literal["5xx", "timeout", "429"], float] = {}
     seed: int = 0
+    # deliver truncated zips (a damaged download), for tests of what the platform does with one
+    corrupt_packages: bool = False
     timeout_hold_seconds: float = Field(default=60.0, ge=0, description="how long a time-out fault holds a call")
     tick_seconds: float = Field(default=0.5, gt=0, description="how often lifecycles are looked at to notify")
     log_level: str = "info"
