@@ -146,8 +146,11 @@ def test_token_price_feasibility_order_then_delivered_over_http_with_signed_noti
     for raw, signature in notes:
         assert signature == "sha256=" + hmac.new(SECRET.encode(), raw, hashlib.sha256).hexdigest()
     seen = [(n["event"], n["status"]) for n in (json.loads(raw) for raw, _ in notes)]
-    assert seen == [("status", "acquiring"), ("acquisition", "acquiring"), ("acquisition", "acquiring"),
-                    ("status", "production"), ("status", "delivered")]
+    # each kind in its order; the last attempt and production start at the same instant, so the two
+    # kinds may interleave either way there (a CI run on a loaded machine saw production first)
+    assert [status for event, status in seen if event == "status"] == ["acquiring", "production", "delivered"]
+    assert [status for event, status in seen if event == "acquisition"] == ["acquiring", "acquiring"]
+    assert seen[0] == ("status", "acquiring") and seen[-1] == ("status", "delivered") and len(seen) == 5
     log = http.get("/_simulator/orders").json()
     assert log["by_customer_reference"] == {"req-process": 1} and len(log["ordering_calls"]) == 3
 
