@@ -31,7 +31,10 @@ def user() -> str:
 async def ordered(api, request_id: str, eventually) -> dict:
     async def probe():
         body = (await api.get(f"/api/requests/{request_id}")).json()
-        return body if body.get("status") in ORDERED_OR_LATER else None
+        # the decision and the order reach the request by two consumer groups, in either order: the
+        # history is whole once both are in (an order recorded first is not a decision skipped)
+        steps = {h["status"] for h in body.get("history", [])}
+        return body if body.get("status") in ORDERED_OR_LATER and {"accepted", "ordered"} <= steps else None
 
     return await eventually(probe, timeout=60)
 
