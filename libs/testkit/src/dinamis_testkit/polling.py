@@ -17,3 +17,20 @@ async def until(probe: Callable[[], Awaitable[T]], timeout: float = 20.0) -> T:
             if found := await probe():
                 return found
             await asyncio.sleep(0.1)
+
+
+async def until_answers(url: str, proc: asyncio.subprocess.Process, timeout: float = 60.0) -> None:
+    """Until ``url`` answers 200 (a process a test started becoming ready); fails at once if ``proc``
+    exited first."""
+    import httpx
+
+    async def answers() -> bool:
+        if proc.returncode is not None:
+            raise RuntimeError(f"{url}: the process exited with {proc.returncode}")
+        try:
+            async with httpx.AsyncClient() as http:
+                return (await http.get(url, timeout=2)).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    await until(answers, timeout)

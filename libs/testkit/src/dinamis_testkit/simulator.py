@@ -10,10 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from dinamis_testkit.inprocess import free_port
-from dinamis_testkit.polling import until
+from dinamis_testkit.polling import until_answers
 
 FAST = {"received_seconds": 1, "production_seconds": 1, "attempt_seconds": 1, "log_level": "warning"}
 
@@ -29,14 +27,5 @@ async def start_simulator(state_dir: Path, api_key: str, **settings: Any) -> tup
     proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "airbus_simulator", env=env)
     url = f"http://127.0.0.1:{port}"
 
-    async def up() -> bool:
-        if proc.returncode is not None:
-            raise RuntimeError(f"the simulator exited with {proc.returncode}")
-        try:
-            async with httpx.AsyncClient() as http:
-                return (await http.get(f"{url}/_simulator/orders", timeout=1)).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    await until(up, timeout=60)
+    await until_answers(f"{url}/_simulator/orders", proc)
     return proc, url

@@ -18,7 +18,7 @@ import pytest
 from dinamis_common.messaging.envelope import CloudEvent
 from dinamis_common.objectstore import ObjectStore
 from dinamis_contracts import arbitration, provisioning, requests
-from dinamis_testkit.polling import until
+from dinamis_testkit.polling import until, until_answers
 from dinamis_testkit.service import sandbox
 from dinamis_testkit.simulator import start_simulator
 from provisioning_service.settings import Settings
@@ -50,15 +50,7 @@ async def started(env: dict[str, str], url: str) -> asyncio.subprocess.Process:
     proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "provisioning_service", env=env,
                                                 stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
 
-    async def ready() -> bool:
-        assert proc.returncode is None, f"provisioning exited with {proc.returncode}"
-        try:
-            async with httpx.AsyncClient() as http:
-                return (await http.get(f"{url}/readyz", timeout=2)).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    await until(ready, timeout=60)
+    await until_answers(f"{url}/readyz", proc)
     return proc
 
 
